@@ -1,0 +1,54 @@
+"""KarTay Finance API: the application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from .config import BaseConfig, load_config
+
+
+def create_app(config: BaseConfig | Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config, logging, database, errors, extensions, blueprints — nothing else.
+
+    ``config`` may be a config object, a mapping of overrides applied on top of the
+    environment's config, or ``None`` to configure from the environment alone.
+    """
+    from . import db, edge, errors, extensions
+    from .json import FinanceJSONProvider
+    from .observability import configure_logging
+
+    if isinstance(config, BaseConfig):
+        settings = config.as_flask_config()
+    else:
+        settings = load_config().as_flask_config()
+        settings.update(config or {})
+
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(settings)
+    app.json = FinanceJSONProvider(app)
+    app.url_map.strict_slashes = False
+
+    configure_logging(app.config["LOG_LEVEL"])
+    db.init_app(app)
+    edge.init_app(app)
+    api = extensions.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(api)
+    _register_cli(app)
+    return app
+
+
+def _register_blueprints(api) -> None:
+    from .health.views import blp as health
+
+    for blueprint in (health,):
+        api.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from .cli import register
+
+    register(app)
