@@ -22,7 +22,8 @@ AUTH_MODES = ("firebase", "jwt", "dev")
 GOOGLE_JWKS_URL = (
     "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
 )
-DEV_SECRET_DEFAULT = "kartay-local-development-secret-not-for-production"
+# Only development and testing fall back to this; production refuses AUTH_MODE=dev.
+DEV_SECRET_DEFAULT = "kartay-local-development-secret-not-for-production"  # noqa: S105
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -125,18 +126,29 @@ class BaseConfig:
         if self.MONGODB_URI and not self.MONGODB_URI.startswith(("mongodb://", "mongodb+srv://")):
             raise ConfigError("MONGODB_URI must start with mongodb:// or mongodb+srv://.")
         if self.REQUIRE_DATABASE_URI and not self.MONGODB_URI:
-            raise ConfigError(f"MONGODB_URI (or MONGODB_URL) must be set when FINANCE_ENV={self.ENV_NAME}.")
+            raise ConfigError(
+                f"MONGODB_URI (or MONGODB_URL) must be set when FINANCE_ENV={self.ENV_NAME}."
+            )
         if self.AUTH_MODE not in AUTH_MODES:
-            raise ConfigError(f"AUTH_MODE must be one of {', '.join(AUTH_MODES)}, not {self.AUTH_MODE!r}.")
+            raise ConfigError(
+                f"AUTH_MODE must be one of {', '.join(AUTH_MODES)}, not {self.AUTH_MODE!r}."
+            )
         if self.AUTH_MODE == "dev":
             if not self.ALLOW_DEV_AUTH:
-                raise ConfigError(f"AUTH_MODE=dev is for local development and is refused when FINANCE_ENV={self.ENV_NAME}.")
+                raise ConfigError(
+                    "AUTH_MODE=dev is for local development and is refused when "
+                    f"FINANCE_ENV={self.ENV_NAME}."
+                )
             if not self.AUTH_DEV_SECRET or len(self.AUTH_DEV_SECRET) < 32:
-                raise ConfigError("AUTH_DEV_SECRET must be set to at least 32 characters for AUTH_MODE=dev.")
+                raise ConfigError(
+                    "AUTH_DEV_SECRET must be set to at least 32 characters for AUTH_MODE=dev."
+                )
         if self.AUTH_MODE == "firebase" and not self.FIREBASE_PROJECT_ID:
             raise ConfigError("FIREBASE_PROJECT_ID must be set for AUTH_MODE=firebase.")
         if self.AUTH_MODE == "jwt":
-            missing = [n for n in ("AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE") if not getattr(self, n)]
+            missing = [
+                n for n in ("AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE") if not getattr(self, n)
+            ]
             if missing:
                 raise ConfigError(f"{' and '.join(missing)} must be set for AUTH_MODE=jwt.")
             bad = sorted(set(self.AUTH_ALGORITHMS) - {"RS256", "ES256"})
@@ -146,10 +158,12 @@ class BaseConfig:
             raise ConfigError("CORS_ORIGINS must list origins explicitly; '*' is not allowed.")
         bad_origins = [o for o in self.CORS_ORIGINS if not o.startswith(("http://", "https://"))]
         if bad_origins:
-            raise ConfigError(f"CORS_ORIGINS entries must start with http:// or https://: {bad_origins[0]!r}.")
+            raise ConfigError(
+                f"CORS_ORIGINS entries must start with http:// or https://: {bad_origins[0]!r}."
+            )
 
     @property
-    def MAX_CONTENT_LENGTH(self) -> int:  # noqa: N802 - Flask's config key
+    def MAX_CONTENT_LENGTH(self) -> int:
         # Multipart framing and the small form fields ride on top of the file itself.
         return self.MAX_UPLOAD_BYTES + 64 * 1024
 
@@ -172,6 +186,7 @@ class DevelopmentConfig(BaseConfig):
 
 
 class TestingConfig(BaseConfig):
+    __test__ = False  # not a pytest test class, despite the name
     ENV_NAME = "testing"
     TESTING = True
     DEFAULT_AUTH_MODE = "dev"

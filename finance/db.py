@@ -27,6 +27,7 @@ def connection_settings(config: Any) -> dict[str, Any]:
             "host": "mongodb://localhost",
             "mongo_client_class": mongomock.MongoClient,
             "tz_aware": True,
+            "uuidRepresentation": "standard",
         }
     timeout = config["MONGODB_TIMEOUT_MS"]
     return {

@@ -105,9 +105,7 @@ class ServiceUnavailable(ApiError):
     status_code = 503
 
 
-def error_body(
-    code: int, detail: str, errors: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def error_body(code: int, detail: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "detail": detail,
         "code": code,

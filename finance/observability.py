@@ -12,7 +12,9 @@ from flask import g, has_app_context
 # Attributes every LogRecord has; anything else was passed through ``extra=`` and is logged.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 # Never let a credential reach the logs, whatever a caller passes in ``extra``.
-_REDACTED = {"authorization", "token", "id_token", "api_key", "google_api_key", "password", "secret"}
+_REDACTED = {
+    "authorization", "token", "id_token", "api_key", "google_api_key", "password", "secret",
+}
 
 
 class RequestIdFilter(logging.Filter):
@@ -41,13 +43,28 @@ class JsonFormatter(logging.Formatter):
         return simplejson.dumps(entry, default=str, use_decimal=True, ensure_ascii=False)
 
 
+class StdoutHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stdout`` is at the time (Lambda's runtime, a test's capture)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(level: str) -> None:
     """Give the ``finance`` logger one JSON handler on stdout; safe to call repeatedly."""
     logger = logging.getLogger("finance")
     logger.setLevel(level)
     logger.propagate = False
     if not any(getattr(h, "_finance_json", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stdout)
+        handler = StdoutHandler()
         handler.setFormatter(JsonFormatter())
         handler.addFilter(RequestIdFilter())
         handler._finance_json = True  # type: ignore[attr-defined]

@@ -28,8 +28,10 @@ def port_in_use(port: int) -> bool:
 
 
 def executable() -> str:
-    found = shutil.which("secantusd-py", path=str(Path(sys.executable).parent) + os.pathsep
-                         + os.environ.get("PATH", ""))
+    found = shutil.which(
+        "secantusd-py",
+        path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+    )
     if not found:
         raise SystemExit("secantusd-py is not installed; run the set-up step (make install).")
     return found
@@ -41,8 +43,17 @@ def start(storage: str, port: int, log_path: Path | None = None) -> subprocess.P
         Path(storage).mkdir(parents=True, exist_ok=True)
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     return subprocess.Popen(
-        [executable(), "--host", "127.0.0.1", "--port", str(port), "--storage-path", storage,
-         "--log-level", "WARNING"],
+        [
+            executable(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            storage,
+            "--log-level",
+            "WARNING",
+        ],
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -57,7 +68,9 @@ def wait_ready(proc: subprocess.Popen, port: int, timeout: float = 30.0) -> None
         if proc.poll() is not None:
             raise SystemExit(f"the local database exited early with status {proc.returncode}")
         try:
-            client = pymongo.MongoClient(f"mongodb://127.0.0.1:{port}/", serverSelectionTimeoutMS=300)
+            client = pymongo.MongoClient(
+                f"mongodb://127.0.0.1:{port}/", serverSelectionTimeoutMS=300
+            )
             client.admin.command("ping")
             client.close()
             return

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import localdb  # noqa: E402
+import localdb
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_DB_PORT = 27117
@@ -28,14 +28,20 @@ def main() -> int:
     env.setdefault("FLASK_APP", "finance")
     port = env.get("PORT", "8000")
     db_proc = None
-    if env["FINANCE_ENV"] == "development" and not (env.get("MONGODB_URI") or env.get("MONGODB_URL")):
+    if env["FINANCE_ENV"] == "development" and not (
+        env.get("MONGODB_URI") or env.get("MONGODB_URL")
+    ):
         db_port = int(env.get("LOCAL_DB_PORT", LOCAL_DB_PORT))
         if localdb.port_in_use(db_port):
-            raise SystemExit(f"port {db_port} is taken; is another local database running? "
-                             "Set LOCAL_DB_PORT to use another.")
+            raise SystemExit(
+                f"port {db_port} is taken; is another local database running? "
+                "Set LOCAL_DB_PORT to use another."
+            )
         instance = ROOT / "instance"
         instance.mkdir(exist_ok=True)
-        print(f"starting the local database on 127.0.0.1:{db_port} (data in instance/db)", flush=True)
+        print(
+            f"starting the local database on 127.0.0.1:{db_port} (data in instance/db)", flush=True
+        )
         db_proc = localdb.start(str(instance / "db"), db_port, log_path=instance / "localdb.log")
         localdb.wait_ready(db_proc, db_port)
         env["MONGODB_URI"] = f"mongodb://127.0.0.1:{db_port}/"

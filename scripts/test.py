@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import localdb  # noqa: E402
+import localdb
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,0 +1,1 @@
+"""Shared building blocks: base document and queryset, pagination, schema fields."""
