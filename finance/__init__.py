@@ -17,6 +17,7 @@ def create_app(config: BaseConfig | Mapping[str, Any] | None = None) -> Flask:
     environment's config, or ``None`` to configure from the environment alone.
     """
     from . import db, edge, errors, extensions
+    from .auth import current
     from .json import FinanceJSONProvider
     from .observability import configure_logging
 
@@ -34,6 +35,7 @@ def create_app(config: BaseConfig | Mapping[str, Any] | None = None) -> Flask:
     configure_logging(app.config["LOG_LEVEL"])
     db.init_app(app)
     edge.init_app(app)
+    current.init_app(app)
     api = extensions.init_app(app)
     errors.init_app(app)
     _register_blueprints(api)
@@ -43,8 +45,9 @@ def create_app(config: BaseConfig | Mapping[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(api) -> None:
     from .health.views import blp as health
+    from .users.views import blp as users
 
-    for blueprint in (health,):
+    for blueprint in (health, users):
         api.register_blueprint(blueprint)
 
 

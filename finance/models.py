@@ -2,4 +2,7 @@
 
 from __future__ import annotations
 
-DOCUMENTS: list = []
+from .auth.ratelimit import AuthFailure
+from .users.models import User
+
+DOCUMENTS: list = [User, AuthFailure]

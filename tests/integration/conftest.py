@@ -15,7 +15,7 @@ import pymongo
 import pytest
 
 from finance.db import disconnect, get_db
-from tests.conftest import make_app
+from tests.conftest import ApiUser, make_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
@@ -44,10 +44,11 @@ def mongodb_uri():
 
 
 @pytest.fixture
-def real_app(mongodb_uri):
+def real_app(mongodb_uri, auth_environ):
     """An app on its own fresh database in the real server, dropped afterwards."""
     name = f"test_{uuid.uuid4().hex[:12]}"
-    app = make_app(MONGODB_URI=mongodb_uri, MONGODB_DATABASE=name, MONGODB_MOCK=False)
+    app = make_app(environ=auth_environ, MONGODB_URI=mongodb_uri, MONGODB_DATABASE=name,
+                   MONGODB_MOCK=False)
     yield app
     disconnect()
     with pymongo.MongoClient(mongodb_uri) as client:
@@ -62,3 +63,13 @@ def real_client(real_app):
 @pytest.fixture
 def real_db(real_app):
     return get_db()
+
+
+@pytest.fixture
+def real_alice(real_client, tokens):
+    return ApiUser(real_client, tokens, "alice-uid", "alice@example.com")
+
+
+@pytest.fixture
+def real_bob(real_client, tokens):
+    return ApiUser(real_client, tokens, "bob-uid", "bob@example.com")

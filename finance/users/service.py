@@ -1,0 +1,73 @@
+"""Registration and profile rules. Identity always comes from the verified token."""
+
+from __future__ import annotations
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from ..auth.tokens import Claims
+from ..common.models import utcnow
+from ..errors import Forbidden
+from ..models import DOCUMENTS
+from .models import User
+
+
+def find_by_identity(issuer: str, subject: str) -> User | None:
+    return User.objects(auth_issuer=issuer, auth_subject=subject).first()
+
+
+def register(
+    claims: Claims,
+    *,
+    oauth_id: str,
+    email: str | None = None,
+    username: str | None = None,
+    oauth_provider: str | None = None,
+) -> User:
+    """The caller's user, created on the first call; every later call returns the same one.
+
+    One atomic upsert under the unique (issuer, subject) index makes concurrent first
+    calls converge on a single document; a losing racer's duplicate-key error just
+    means the winner's document is there to read.
+    """
+    if oauth_id != claims.sub:
+        raise Forbidden("oauth_id does not match the signed-in account.")
+    verified_email = claims.email if claims.email and claims.email_verified else None
+    now = utcnow()
+    fields = {
+        "email": verified_email or claims.email or email,
+        "email_verified": bool(verified_email),
+        "username": username,
+        "oauth_provider": oauth_provider or claims.raw.get("firebase", {}).get("sign_in_provider"),
+        "created_at": now,
+        "updated_at": now,
+    }
+    collection = User._get_collection()
+    query = {"auth_issuer": claims.issuer, "auth_subject": claims.sub}
+    try:
+        doc = collection.find_one_and_update(
+            query,
+            {"$setOnInsert": fields},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+    except DuplicateKeyError:
+        doc = collection.find_one(query)
+    return User._from_son(doc)
+
+
+def update_profile(user: User, changes: dict) -> User:
+    for name in ("username", "full_name"):
+        if name in changes:
+            setattr(user, name, changes[name])
+    user.touch()
+    user.save()
+    return user
+
+
+def delete_account(user: User) -> None:
+    """Delete everything the user owns, then the user: nothing of theirs stays behind."""
+    for document in DOCUMENTS:
+        if "owner" in document._fields:
+            document._get_collection().delete_many({"owner": user.id})
+    user.delete()
