@@ -56,9 +56,7 @@ def current_user():
     claims = current_claims()
     user = find_by_identity(claims.issuer, claims.sub)
     if user is None:
-        raise Forbidden(
-            "This account is not registered yet; call POST /api/users/register first."
-        )
+        raise Forbidden("This account is not registered yet; call POST /api/users/register first.")
     claimed = request.headers.get("X-User-ID", "").strip()
     if claimed and claimed != str(user.id):
         raise Forbidden("X-User-ID does not match the signed-in user.")

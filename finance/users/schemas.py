@@ -10,16 +10,20 @@ from ..common.schemas import TrimmedString
 
 class RegisterSchema(ma.Schema):
     email = ma.fields.Email(
-        load_default=None, allow_none=True,
+        load_default=None,
+        allow_none=True,
         metadata={"description": "Used only when the token carries no verified email."},
     )
     username = TrimmedString(load_default=None, allow_none=True, validate=validate.Length(max=64))
     oauth_provider = TrimmedString(
-        load_default=None, allow_none=True, validate=validate.Length(max=40),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=40),
         metadata={"example": "google.com"},
     )
     oauth_id = TrimmedString(
-        required=True, validate=validate.Length(min=1, max=128),
+        required=True,
+        validate=validate.Length(min=1, max=128),
         metadata={"description": "Must equal the token's `sub`."},
     )
 
@@ -32,7 +36,8 @@ class UserUpdateSchema(ma.Schema):
 class UserSchema(ma.Schema):
     id = ma.fields.String(required=True, metadata={"example": "65f1c0ffee0123456789abcd"})
     user_id = ma.fields.Function(
-        lambda user: str(user.id), required=True,
+        lambda user: str(user.id),
+        required=True,
         metadata={"type": "string", "example": "65f1c0ffee0123456789abcd"},
     )
     email = ma.fields.String(allow_none=True)

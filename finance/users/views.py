@@ -15,10 +15,15 @@ blp = protect(
 
 
 @blp.route("/register", methods=["POST"])
-@blp.arguments(RegisterSchema, example={
-    "email": "ada@example.com", "username": "ada", "oauth_provider": "google.com",
-    "oauth_id": "firebase-uid-123",
-})
+@blp.arguments(
+    RegisterSchema,
+    example={
+        "email": "ada@example.com",
+        "username": "ada",
+        "oauth_provider": "google.com",
+        "oauth_id": "firebase-uid-123",
+    },
+)
 @blp.response(200, UserSchema)
 @blp.alt_response(403, description="`oauth_id` is not the token's subject.")
 def register(data):

@@ -1,0 +1,44 @@
+"""Document fields for exact money and calendar dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from bson import Decimal128
+from mongoengine import DateTimeField, Decimal128Field
+
+
+class Money(Decimal128Field):
+    """An exact decimal stored as Decimal128; ``None`` stays ``None``."""
+
+    def to_python(self, value):
+        if value is None:
+            return None
+        if isinstance(value, Decimal128):
+            return value.to_decimal()
+        return Decimal(str(value))
+
+
+class CalendarDate(DateTimeField):
+    """A calendar day, stored as midnight UTC so range queries and sorting stay native."""
+
+    def to_mongo(self, value):
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+        return super().to_mongo(value)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if isinstance(value, dt.datetime):
+            return value.date()
+        return value
+
+    def validate(self, value):
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return
+        super().validate(value)
+
+
+def day_start(value: dt.date) -> dt.datetime:
+    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
