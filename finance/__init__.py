@@ -43,12 +43,16 @@ def create_app(config: BaseConfig | Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _register_blueprints(api) -> None:
-    from .health.views import blp as health
-    from .users.views import blp as users
+BLUEPRINT_MODULES = (
+    "health", "users", "wallets", "transactions", "stats", "assets", "imports", "logs",
+)
 
-    for blueprint in (health, users):
-        api.register_blueprint(blueprint)
+
+def _register_blueprints(api) -> None:
+    from importlib import import_module
+
+    for name in BLUEPRINT_MODULES:
+        api.register_blueprint(import_module(f".{name}.views", __name__).blp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from .assets.models import Asset, AssetPrice
 from .auth.ratelimit import AuthFailure
+from .stats.models import Holding, MonthlyTotal
+from .transactions.models import Transaction, TransactionError
 from .users.models import User
+from .wallets.models import Wallet
 
-DOCUMENTS: list = [User, AuthFailure]
+DOCUMENTS: list = [
+    User, AuthFailure, Wallet, Asset, AssetPrice, Transaction, TransactionError, Holding,
+    MonthlyTotal,
+]

@@ -17,6 +17,36 @@ from tests.support.tokens import TokenFactory
 TOKENS = TokenFactory()
 
 
+def _teach_mongomock_what_mongodb_does():
+    """Two server behaviours the in-process fake lacks, which the app relies on.
+
+    MongoDB adds Decimal128 values in ``$inc`` with decimal arithmetic, and pymongo
+    >= 4.11 passes ``sort`` to bulk updates, which mongomock 4.3 rejects. Both are
+    exercised for real by the integration suite against a wire-protocol server.
+    """
+    from decimal import Decimal, localcontext
+
+    import mongomock.collection
+    from bson.decimal128 import Decimal128, create_decimal128_context
+
+    def add(left, right):
+        with localcontext(create_decimal128_context()) as ctx:
+            other = right.to_decimal() if isinstance(right, Decimal128) else Decimal(right)
+            return Decimal128(ctx.add(left.to_decimal(), other))
+
+    Decimal128.__add__ = add
+    Decimal128.__radd__ = add
+    original = mongomock.collection.BulkOperationBuilder.add_update
+
+    def add_update(self, selector, doc, multi=False, upsert=False, *args, sort=None, **kwargs):
+        return original(self, selector, doc, multi, upsert, *args, **kwargs)
+
+    mongomock.collection.BulkOperationBuilder.add_update = add_update
+
+
+_teach_mongomock_what_mongodb_does()
+
+
 def make_app(*, environ=None, indexes=True, **overrides):
     """A testing app configured only from ``environ``/``overrides`` — never the caller's shell."""
     app = create_app(TestingConfig(environ or {}, **overrides))

@@ -1,0 +1,1 @@
+"""Assets (securities, funds, crypto, cash...) and their prices."""

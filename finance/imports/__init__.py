@@ -1,0 +1,1 @@
+"""The statement import pipeline: sniff, table, mapping, values, normalise, dedup, store."""

@@ -1,0 +1,1 @@
+"""Totals kept on write, and the statistics read from them."""

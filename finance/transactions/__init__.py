@@ -1,0 +1,1 @@
+"""Transactions and the error rows of failed imports."""

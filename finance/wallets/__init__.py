@@ -1,0 +1,1 @@
+"""Wallets: a user's bank, broker and crypto accounts."""

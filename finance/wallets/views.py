@@ -1,0 +1,7 @@
+"""/api/wallets endpoints."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+blp = Blueprint("wallets", __name__, description="Wallets")
