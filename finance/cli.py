@@ -34,5 +34,38 @@ def db_status() -> None:
         click.echo(f"{migration_id}  {when}")
 
 
+auth_cli = AppGroup("auth", help="Local development tokens.")
+
+
+@auth_cli.command("token")
+@click.option("--email", required=True, help="The email the token carries (marked verified).")
+@click.option("--sub", default=None, help="Subject (user id at the provider); default from email.")
+@click.option("--ttl", default=3600, show_default=True, help="Lifetime in seconds.")
+def auth_token(email: str, sub: str | None, ttl: int) -> None:
+    """Mint an HS256 token for AUTH_MODE=dev (refused in any other mode)."""
+    from flask import current_app
+
+    from .auth.tokens import DEV_AUDIENCE, DEV_ISSUER, mint_dev_token
+
+    config = current_app.config
+    if config["AUTH_MODE"] != "dev":
+        raise click.ClickException(
+            f"AUTH_MODE is {config['AUTH_MODE']!r}; "
+            "development tokens only work with AUTH_MODE=dev."
+        )
+    subject = sub or "dev-" + email.strip().lower().replace("@", "-at-")
+    click.echo(
+        mint_dev_token(
+            config["AUTH_DEV_SECRET"],
+            subject,
+            email=email.strip(),
+            issuer=config.get("AUTH_ISSUER") or DEV_ISSUER,
+            audience=config.get("AUTH_AUDIENCE") or DEV_AUDIENCE,
+            ttl=ttl,
+        )
+    )
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(db_cli)
+    app.cli.add_command(auth_cli)

@@ -171,3 +171,25 @@ def test_delete_me_removes_only_the_callers_data(client, tokens):
     assert alice.delete("/api/users/me").status_code == 204
     assert User.objects.count() == 1
     assert bob.get("/api/users/me").status_code == 200
+
+
+def test_flask_auth_token_mints_a_dev_token_the_dev_app_accepts():
+    app = make_app(environ={"AUTH_MODE": "dev"})
+    result = app.test_cli_runner().invoke(args=["auth", "token", "--email", "Dev@Example.com"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    client = app.test_client()
+    response = client.post(
+        "/api/users/register",
+        json={"oauth_id": "dev-dev-at-example.com"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200
+    assert response.json["email"] == "Dev@Example.com"
+
+
+def test_flask_auth_token_refuses_outside_dev_mode(auth_environ):
+    app = make_app(environ=auth_environ)
+    result = app.test_cli_runner().invoke(args=["auth", "token", "--email", "x@example.com"])
+    assert result.exit_code != 0
+    assert "only work with AUTH_MODE=dev" in result.output
