@@ -53,10 +53,12 @@ def main() -> int:
         )
         signal.signal(signal.SIGTERM, lambda *_: server.terminate())
         try:
-            return server.wait()
+            status = server.wait()
         except KeyboardInterrupt:
             server.terminate()
-            return server.wait()
+            status = server.wait()
+        # Stopped by Ctrl-C or SIGTERM is the normal way to end a local server.
+        return 0 if status < 0 or status == 130 else status
     finally:
         if db_proc is not None:
             print("stopping the local database", flush=True)
