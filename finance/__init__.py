@@ -44,7 +44,8 @@ def create_app(config: BaseConfig | Mapping[str, Any] | None = None) -> Flask:
 
 
 BLUEPRINT_MODULES = (
-    "health", "users", "wallets", "transactions", "stats", "assets", "imports", "logs",
+    "health", "users", "wallets", "transactions", "stats", "assets", "imports", "mappings",
+    "logs",
 )
 
 

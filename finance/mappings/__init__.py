@@ -1,0 +1,1 @@
+"""Confirmed column mappings, cached per user by header signature."""
