@@ -26,6 +26,8 @@ class Asset(BaseDocument):
         "indexes": [
             {"fields": ["key"], "unique": True, "name": "uniq_key"},
             {"fields": ["asset_type", "name"], "name": "type_name"},
+            # The unfiltered listing's sort (name, then id).
+            {"fields": ["name", "_id"], "name": "name_id"},
         ],
     }
 
