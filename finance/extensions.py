@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import marshmallow as ma
 from flask_cors import CORS
 from flask_smorest import Api
@@ -24,10 +26,42 @@ class ErrorSchema(ma.Schema):
 
 
 class FinanceApi(Api):
+    """flask-smorest's Api with our error contract and the OpenAPI paths built on demand.
+
+    Documenting every view costs more than a hundred milliseconds, which Lambda would
+    pay at every cold start; the spec is only needed when someone asks for it.
+    """
+
     ERROR_SCHEMA = ErrorSchema
+
+    def init_app(self, app, *, spec_kwargs=None):
+        self._undocumented = []
+        self._documenting = threading.Lock()
+        super().init_app(app, spec_kwargs=spec_kwargs)
 
     def handle_http_exception(self, error):
         return errors.handle_http_exception(error)
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name, parameters))
+
+    def document(self):
+        """Add every registered blueprint's views to the spec (once); return the spec."""
+        with self._documenting:
+            while self._undocumented:
+                blp, name, parameters = self._undocumented.pop(0)
+                blp.register_views_in_doc(
+                    self, self._app, self.spec, name=name, parameters=parameters
+                )
+                self.spec.tag({"name": name, "description": blp.description})
+        return self.spec
+
+    def _openapi_json(self):
+        self.document()
+        return super()._openapi_json()
 
 
 CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
