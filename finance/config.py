@@ -93,6 +93,7 @@ class BaseConfig:
         self.MONGODB_MOCK = False
         self.GOOGLE_API_KEY = _str(env, "GOOGLE_API_KEY")
         self.GENAI_MODEL = _str(env, "GENAI_MODEL", "gemini-2.5-flash")
+        self.GENAI_TIMEOUT_S = _int(env, "GENAI_TIMEOUT_S", 8)
         self.ALLOWED_HOSTS = _list(env, "ALLOWED_HOSTS", ("*",))
         self.ENFORCE_HTTPS = _bool(env, "ENFORCE_HTTPS", False)
         self.CORS_ORIGINS = _list(env, "CORS_ORIGINS", self.DEFAULT_CORS_ORIGINS)
