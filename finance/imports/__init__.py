@@ -1,1 +1,1 @@
-"""The statement import pipeline: sniff, table, mapping, values, normalise, dedup, store."""
+"""Statement import: pure parsing stages (sniff, readers, table, mapping, values, normalise)."""

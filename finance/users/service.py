@@ -56,6 +56,42 @@ def register(
     return User._from_son(doc)
 
 
+def dev_subject(email: str) -> str:
+    """The token subject `flask auth token` uses for an email (and the CLI's users get)."""
+    return "dev-" + email.strip().lower().replace("@", "-at-")
+
+
+def find_or_create_local_user(email: str) -> User:
+    """The user with this email, or a new one with the identity `flask auth token` mints.
+
+    For the command line only: a newcomer can import a file, then mint a dev token
+    for the same email and see the data through the API.
+    """
+    from ..auth.tokens import DEV_ISSUER
+
+    address = email.strip()
+    user = User.objects(email=address).first()
+    if user is not None:
+        return user
+    subject = dev_subject(address)
+    collection = User._get_collection()
+    now = utcnow()
+    query = {"auth_issuer": DEV_ISSUER, "auth_subject": subject}
+    collection.update_one(
+        query,
+        {
+            "$setOnInsert": {
+                "email": address,
+                "email_verified": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+        },
+        upsert=True,
+    )
+    return User._from_son(collection.find_one(query))
+
+
 def update_profile(user: User, changes: dict) -> User:
     for name in ("username", "full_name"):
         if name in changes:
