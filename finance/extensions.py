@@ -9,6 +9,7 @@ from flask_cors import CORS
 from flask_smorest import Api
 
 from . import errors
+from .common.routing import ObjectIdConverter, objectid_schema
 
 
 class ErrorSchema(ma.Schema):
@@ -71,6 +72,7 @@ CORS_HEADERS = ["Authorization", "X-User-ID", "Content-Type", "X-Request-ID"]
 
 def init_app(app) -> FinanceApi:
     """Bind a fresh Api (and its OpenAPI spec) and CORS to this app; return the Api."""
+    app.url_map.converters["objectid"] = ObjectIdConverter
     api = FinanceApi(
         app,
         spec_kwargs={
@@ -84,6 +86,7 @@ def init_app(app) -> FinanceApi:
             "servers": [{"url": "/"}],
         },
     )
+    api.register_converter(ObjectIdConverter, objectid_schema)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )

@@ -12,7 +12,9 @@ from ..errors import NotFound
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    """Now, to the millisecond: what MongoDB stores, so a write's echo equals a later read."""
+    now = dt.datetime.now(dt.UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def object_id(value: str | ObjectId | None) -> ObjectId | None:

@@ -157,8 +157,10 @@ DC_SIGNS = dict.fromkeys(_DEBIT_WORDS.split(), -1) | dict.fromkeys(_CREDIT_WORDS
 _ISIN = re.compile(r"[A-Z]{2}[A-Z0-9]{9}\d")
 _TICKER = re.compile(r"(?=.*[A-Z])[A-Z0-9][A-Z0-9.\-:/]{0,14}")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# ISO codes that are also English words in upper-case headers ("TOP UP", "ALL").
+_WORD_LIKE_CODES = frozenset({"ALL", "BOB", "CUP", "GEL", "MAD", "MOP", "PEN", "SOS", "TOP", "TRY"})
 _HEADER_CCY = re.compile(
-    r"\b(?:" + "|".join(sorted(ISO_CURRENCIES)) + r")\b|"
+    r"\b(?:" + "|".join(sorted(ISO_CURRENCIES - _WORD_LIKE_CODES)) + r")\b|"
     + "|".join(re.escape(s) for s in CURRENCY_SYMBOLS if not s[0].isalpha())
 )
 
@@ -283,7 +285,7 @@ def _profile(values: Sequence[Any], is_date: Callable[[Any], bool]) -> _Profile:
         if isinstance(value, int | float) and not isinstance(value, bool):
             p.numbers += 1
             continue
-        text = str(value).strip() if not isinstance(value, str) else value.strip()
+        text = value.strip() if type(value) is str else str(value)
         p.distinct.add(text)
         if is_date(value):
             p.dates += 1
@@ -405,10 +407,11 @@ def overall_confidence(mapping: dict[str, str], per_column: dict[str, float]) ->
     by_field: dict[str, float] = {}
     for label, name in mapping.items():
         by_field[name] = max(by_field.get(name, 0.0), per_column.get(label, 1.0))
+    split = [by_field[name] for name in ("debit", "credit") if name in by_field]
     amount = max(
         by_field.get("transaction_amount", 0.0),
         by_field.get("transaction_amount_minor", 0.0),
-        min(by_field.get("debit", 0.0), by_field.get("credit", 0.0)),
+        min(split, default=0.0),
     )
     essential = min(by_field.get("date", 0.0), amount)
     if not essential:

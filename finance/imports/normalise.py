@@ -72,7 +72,7 @@ _TYPE_WORDS = tuple(
     )
 )
 # Free-text clues, narrower than the type vocabulary; each only counts with the right sign.
-# Single words are looked up in a dict (one pass over the words); phrases need the regex.
+# Single words are looked up in a set (one pass over the words); phrases need the regex.
 _CLUE_TEXT = {
     "TAX": """tax taxes wht steuer steuern quellensteuer kapitalertragsteuer kapitalertragssteuer
         abgeltungsteuer kirchensteuer impot impots impuesto retencion imposta ritenuta bollo
@@ -84,22 +84,24 @@ _CLUE_TEXT = {
     "DIVIDEND": "dividend dividends divident dividende dividendo dywidenda utdelning ausschuttung",
     "OWN": "ubertrag uebertrag umbuchung tagesgeld spaarrekening giroconto traspaso topup",
 }
-_CLUE_WORDS = {word: name for name, words in _CLUE_TEXT.items() for word in words.split()}
 _CLUE_PHRASES = re.compile(
     r"(?P<FEE>service charge|monthly charge|account charge)"
     r"|(?P<OWN>\bcr(?:edi)?t\.?\s*c(?:ar)?r?d\b.{0,20}\b(?:auto\s?pay|payment|pymt|pmt)\b"
     r"|online transfer (?:from|to)\b|transfer (?:from|to) (?:sav|savings|chk|checking)\b"
     r"|virement interne|przelew wlasny|own account|savings (?:account|pot)|\btop[ -]up\b)"
 )
-# Words that can start a phrase clue: the phrase regex runs only when one is present.
-_PHRASE_TRIGGERS = frozenset(
-    {"charge", "autopay", "credit", "crt", "transfer", "interne", "wlasny", "own", "savings", "top"}
-)
-# Folded text is ASCII: a bytes table (C speed) turns everything but a-z into spaces.
+# Folded text is ASCII: a bytes table (C speed) turns everything but a-z into spaces, and the
+# words are looked up as bytes.
 _LETTERS_ONLY = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
-_CLUE_BYTES = {word.encode(): name for word, name in _CLUE_WORDS.items()}
+_CLUE_BYTES = {
+    word.encode(): name for name, words in _CLUE_TEXT.items() for word in words.split()
+}
 _CLUE_KEYS = frozenset(_CLUE_BYTES)
-_TRIGGER_BYTES = frozenset(word.encode() for word in _PHRASE_TRIGGERS)
+# Words that can start a phrase clue: the phrase regex runs only when one is present.
+_TRIGGER_BYTES = frozenset(
+    {b"charge", b"autopay", b"credit", b"crt", b"transfer", b"interne", b"wlasny", b"own",
+     b"savings", b"top"}
+)
 _CLUE_SIGN = {"TAX": -1, "FEE": -1, "INTEREST": 1, "DIVIDEND": 1, "OWN": 0}
 # "OPEN BUY 4.5/6 @ 108.9200", "Bought 10 AAPL @ 150.00": units and price inside a comment.
 _TRADE_IN_TEXT = re.compile(
@@ -186,7 +188,9 @@ def make_plan(
     date_col = plan.column("date")
     if date_col is not None and not options.date_format:
         plan.date_order = detect_date_order(cells_of(date_col))
-    amount_col = plan.column("transaction_amount") or plan.column("transaction_amount_minor")
+    amount_col = plan.column("transaction_amount")
+    if amount_col is None:
+        amount_col = plan.column("transaction_amount_minor")
     if amount_col is not None:
         plan.amount_currency = header_currency(header[amount_col])
     plan.statement_currency = preamble_currency
@@ -199,7 +203,7 @@ def make_plan(
         v < 0 for v in _parsed(cells_of(volume_col), parse)
     )
     if "fee" in columns and amount_col is not None:
-        plan.fees_included = _fees_included(plan, sample, parse)
+        plan.fees_included = _fees_included(plan, amount_col, sample, parse)
     return plan
 
 
@@ -222,7 +226,7 @@ def _parsed(cells: Sequence[Any], parse: NumberParser) -> list[Decimal]:
     return values
 
 
-def _fees_included(plan: Plan, sample: Sequence[Row], parse: NumberParser) -> bool:
+def _fees_included(plan: Plan, amount_col: int, sample: Sequence[Row], parse: NumberParser) -> bool:
     """Does the amount already contain the fee?
 
     The running balance answers it when the file has one (Revolut's balance
@@ -230,8 +234,7 @@ def _fees_included(plan: Plan, sample: Sequence[Row], parse: NumberParser) -> bo
     "Net amount" include fees, a bare "Amount" does not).
     """
     balance_col = plan.column("balance")
-    amount_col = plan.column("transaction_amount")
-    if balance_col is not None and amount_col is not None:
+    if balance_col is not None:
         votes = {True: 0, False: 0}
         rows = []
         for _, cells in sample:
@@ -310,7 +313,8 @@ class RowNormaliser:
             self.amount_col = plan.column("transaction_amount_minor")
         self.minor = plan.column("transaction_amount") is None and self.amount_col is not None
         self.debit_col, self.credit_col = plan.column("debit"), plan.column("credit")
-        self.dc_col = col("dc_indicator") if plan.unsigned else None
+        # The indicator only signs amounts the file writes without a sign.
+        self.dc_col = plan.column("dc_indicator") if plan.unsigned else None
         self.fee_cols = plan.columns.get("fee", [])
         self.volume_col, self.price_col = col("volume"), col("item_price")
         self.currency_col = plan.column("currency")
@@ -493,7 +497,9 @@ class RowNormaliser:
         value = cells[col] if col is not None else None
         label = self.header[col] if col is not None and col < self.width else field_name
         message, suggestion = _explain(kind, field_name, label, self.plan)
-        partial = {k: v for k, v in (("date", date), ("transaction_amount", amount)) if v}
+        partial = {
+            k: v for k, v in (("date", date), ("transaction_amount", amount)) if v is not None
+        }
         return RowError(
             row_number=number,
             error_type=kind,

@@ -80,10 +80,7 @@ def parse_statement(
     rows, errors, stopped_at = _normalise_rows(prepared, options.max_rows)
     table, plan = prepared.table, prepared.plan
     if not rows and not errors:
-        raise ImportRejected(
-            f"The file has a header row ({_where(prepared)}) but no transaction rows under it.",
-            422,
-        )
+        raise _no_rows(table, prepared.sheet)
     currency = file_currency(plan, table.sample)
     return ParseResult(
         format=sniffed.format,
@@ -106,8 +103,10 @@ def parse_statement(
 def detect_currency(
     data: bytes, filename: str | None = None, options: ImportOptions | None = None
 ) -> str | None:
-    """The currency the file itself states (not the caller's fallback), else ``None``."""
-    del filename  # the bytes decide, as for parsing; kept for the endpoint's call shape
+    """The currency the file itself states (not the caller's fallback), else ``None``.
+
+    ``filename`` is accepted for the endpoint's call shape; as for parsing, the bytes decide.
+    """
     options = replace(options or ImportOptions(), currency=None, wallet_currency=None)
     _check_size(data, options)
     sniffed = sniff(data, options)
@@ -173,11 +172,8 @@ def _prepare(
     sample_rows = [cells for _, cells in table.sample]
     heuristic = heuristic_mapping(table.header, sample_rows, date_format=options.date_format)
     if options.mapping:
-        mapping = _with_override(heuristic, options.mapping, table.header)
-        source, confidence = "override", overall_confidence(
-            mapping, {label: heuristic.per_column.get(label, 1.0) for label in mapping}
-            | {label: 1.0 for label in mapping if label not in heuristic.mapping}
-        )
+        mapping, per_column = _with_override(heuristic, options.mapping, table.header)
+        source, confidence = "override", overall_confidence(mapping, per_column)
     elif resolve_mapping is not None:
         signature = header_signature(table.header, sniffed.format, sniffed.delimiter)
         preview = [[_preview(c) for c in row] for row in sample_rows[:PREVIEW_ROWS]]
@@ -211,11 +207,7 @@ def _locate(
         if table and header_only is None:
             header_only = (table, sheet)
     if header_only:
-        table, sheet = header_only
-        where = f"row {table.header_row}" + (f" of sheet '{sheet}'" if sheet else "")
-        raise ImportRejected(
-            f"The file has a header row ({where}) but no transaction rows under it.", 422
-        )
+        raise _no_rows(*header_only)
     if options.header_row:
         raise ImportRejected(
             f"Row {options.header_row} is empty or beyond the first {SCAN_ROWS} rows, "
@@ -229,14 +221,22 @@ def _locate(
     )
 
 
+def _no_rows(table: Table, sheet: str | None) -> ImportRejected:
+    where = f"row {table.header_row}" + (f" of sheet '{sheet}'" if sheet else "")
+    return ImportRejected(
+        f"The file has a header row ({where}) but no transaction rows under it.", 422
+    )
+
+
 def _preview(cell: object) -> str:
     return cell if isinstance(cell, str) else str(cell)
 
 
 def _with_override(
     heuristic: MappingResult, override: dict[str, str], header: list[str]
-) -> dict[str, str]:
-    """The user's columns win; the heuristic keeps the columns and fields they left alone."""
+) -> tuple[dict[str, str], dict[str, float]]:
+    """The user's columns win (confidence 1); the heuristic keeps the columns and fields
+    they left alone. Returns the mapping and the confidence per mapped column."""
     chosen = {_label(column, header): name for column, name in override.items()}
     _check_mapping(chosen, header)
     claimed = {name for name in chosen.values() if name not in MULTI_FIELDS}
@@ -245,8 +245,10 @@ def _with_override(
         for label, name in heuristic.mapping.items()
         if label not in chosen and name not in claimed
     }
+    per_column = {label: heuristic.per_column[label] for label in mapping}
     mapping.update(chosen)
-    return mapping
+    per_column.update(dict.fromkeys(chosen, 1.0))
+    return mapping, per_column
 
 
 def _label(column: str, header: list[str]) -> str:
@@ -341,11 +343,6 @@ def _collect_rows(
         if cap and len(rows) + len(errors) > cap:
             _check_rows(len(rows) + len(errors), cap)  # raises
     return rows, errors, None
-
-
-def _where(prepared: _Prepared) -> str:
-    sheet = f" of sheet '{prepared.sheet}'" if prepared.sheet else ""
-    return f"row {prepared.table.header_row}{sheet}"
 
 
 def _warnings(

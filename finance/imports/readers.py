@@ -12,7 +12,9 @@ import csv
 import datetime as dt
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +26,7 @@ Row = tuple[int, list[Any]]
 
 @dataclass(frozen=True, slots=True)
 class ZipLimits:
-    """Caps checked on an XLSX's ZIP directory before any XML is inflated.
+    """Caps checked on an XLSX's ZIP directory before the spreadsheet reader opens it.
 
     Real workbooks inflate 5-30x; a zip bomb inflates thousands of times.
     """
@@ -94,7 +96,7 @@ def check_zip(data: bytes, limits: ZipLimits) -> None:
                 with archive.open(member) as part:
                     while part.read(1 << 16):
                         pass
-    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError):
         raise ImportRejected(
             "The workbook is a damaged ZIP archive and cannot be read.", 422
         ) from None
@@ -107,23 +109,46 @@ def workbook_sheets(
 
     ``sheet`` may be a name (case-insensitive) or a 1-based position.
     """
-    from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-    try:
+    with _unreadable_as_rejected():
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = [
             m.name for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet
         ]
-        if sheet is not None:
-            names = [_pick_sheet(names, sheet)]
-        for name in names:
-            yield name, _sheet_rows(workbook.get_sheet_by_name(name))
+    if sheet is not None:
+        names = [_pick_sheet(names, sheet)]
+    for name in names:
+        with _unreadable_as_rejected():
+            rows = workbook.get_sheet_by_name(name)
+        yield name, _sheet_rows(rows)
+
+
+@contextmanager
+def _unreadable_as_rejected() -> Iterator[None]:
+    """calamine's errors, and the Rust panics a damaged file can trigger, become a 422.
+
+    A panic surfaces as pyo3's ``PanicException``, which derives from
+    ``BaseException``, so it is matched by name; anything else propagates.
+    """
+    from python_calamine import CalamineError
+
+    try:
+        yield
     except CalamineError as exc:
-        raise ImportRejected(
-            f"The spreadsheet could not be read ({type(exc).__name__}); it may be damaged "
-            "or password-protected.",
-            422,
-        ) from None
+        raise _unreadable(type(exc).__name__) from None
+    except BaseException as exc:
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise _unreadable("the reader failed on its contents") from None
+
+
+def _unreadable(reason: str) -> ImportRejected:
+    return ImportRejected(
+        f"The spreadsheet could not be read ({reason}); it may be damaged or "
+        "password-protected.",
+        422,
+    )
 
 
 def _pick_sheet(names: list[str], wanted: str) -> str:
@@ -142,8 +167,9 @@ _AS_READ = frozenset({str, float, int, dt.datetime, dt.date})
 
 def _sheet_rows(sheet: Any) -> Iterator[Row]:
     # calamine starts rows at the sheet's first row, so the position is the sheet row.
-    for number, cells in enumerate(sheet.iter_rows(), start=1):
-        yield number, [c if type(c) in _AS_READ else _plain(c) for c in cells]
+    with _unreadable_as_rejected():
+        for number, cells in enumerate(sheet.iter_rows(), start=1):
+            yield number, [c if type(c) in _AS_READ else _plain(c) for c in cells]
 
 
 def _plain(cell: Any) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from bson import ObjectId
 
 from ..db import run_in_transaction
-from ..errors import ApiError, ValidationError
+from ..errors import ApiError, Conflict, ValidationError
 from ..stats import totals
 from ..transactions.models import Transaction, TransactionError
 from ..wallets.models import Wallet
@@ -58,7 +58,11 @@ def resolve_wallet(owner: ObjectId, wallet_id: str | None, wallet_name: str | No
     if wallet is None:
         from ..wallets.service import create_wallet
 
-        wallet = create_wallet(owner, name=name)
+        try:
+            wallet = create_wallet(owner, name=name)
+        except Conflict:
+            # A concurrent upload created it a moment ago: use that one.
+            wallet = Wallet.objects.named(owner, name).get()
     return wallet
 
 

@@ -58,7 +58,7 @@ class Sniffed:
 def sniff(data: bytes, options: ImportOptions | None = None) -> Sniffed:
     """Detect the format of ``data``; raise :class:`ImportRejected` for non-statements."""
     options = options or ImportOptions()
-    if not data.strip():
+    if not data or data.isspace():
         raise ImportRejected("The file is empty.", 422)
     binary = _binary_format(data)
     if binary:
@@ -93,7 +93,7 @@ def _zip_format(data: bytes) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
-    except (zipfile.BadZipFile, EOFError, ValueError):
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
         raise ImportRejected(
             "This file is a damaged ZIP archive and cannot be read.", 422
         ) from None

@@ -16,7 +16,7 @@ import datetime as dt
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from finance.imports.mapping import fold, known_header_cells
@@ -49,14 +49,14 @@ _KEY_VALUE_CCY = re.compile(
 
 @dataclass(slots=True)
 class Table:
-    """A located table: header, a buffered sample, and the lazy stream of its data rows."""
+    """A located table: header, a buffered sample, the lazy stream of its data rows (sample
+    first), and the currency its preamble states."""
 
     header_row: int
     header: list[str]
     sample: list[Row]
     rows: Iterator[Row]
     currency: str | None = None
-    preamble: list[Row] = field(default_factory=list)
 
 
 def header_labels(cells: Sequence[Any]) -> list[str]:
@@ -100,7 +100,6 @@ def find_table(source: Iterator[Row], header_row: int | None = None) -> Table | 
         sample=sample,
         rows=itertools.chain(sample, rest),
         currency=preamble_currency([row for _, row in head[:index]]),
-        preamble=head[:index],
     )
 
 

@@ -15,7 +15,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 # ISO 4217 (active codes) plus the crypto codes statements use as a currency.
@@ -74,17 +74,6 @@ def decimal_from_float(value: float) -> Decimal:
     if value.is_integer():
         return Decimal(int(value))
     return Decimal(repr(round(value, 10)))
-
-
-def cell_currency(text: str) -> str | None:
-    """The currency a cell names by symbol or ISO code (``"€ 12,00"`` → ``EUR``), if any."""
-    match = _SYMBOL_RE.search(text)
-    if match:
-        return CURRENCY_SYMBOLS[match.group()]
-    for word in _WORD_RE.findall(text):
-        if len(word) == 3 and word.upper() in ISO_CURRENCIES and word.isupper():
-            return word
-    return None
 
 
 def looks_like_number(text: str) -> bool:
@@ -159,11 +148,8 @@ def parse_number_text(text: str, decimal_mark: str = ".") -> tuple[Decimal, str 
     if not _GROUPED[decimal_mark].fullmatch(s):
         raise ValueError(f"{text!r} is not a number")
     other = "," if decimal_mark == "." else "."
-    s = s.replace(other, "").replace(decimal_mark, ".")
-    try:
-        value = Decimal(s.rstrip(".") or "0")
-    except InvalidOperation:  # pragma: no cover - the regex admits only digits here
-        raise ValueError(f"{text!r} is not a number") from None
+    # The regex admits only digits and one decimal mark here, so Decimal cannot fail.
+    value = Decimal(s.replace(other, "").replace(decimal_mark, ".").rstrip(".") or "0")
     return (-value if negative else value), currency
 
 
@@ -230,7 +216,6 @@ _DATE_TOKENS = re.compile(r"\d+|[^\W\d_]+")
 _FILLER = frozenset({"de", "of", "the", "le", "er", "st", "nd", "rd", "th", "del", "di", "den",
                      "der", "am"})
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
-ORDERS = ("DMY", "MDY", "YMD")
 
 
 def _fold(word: str) -> str:

@@ -77,14 +77,14 @@ def list_imports(args):
     return envelope("imports", items, total, args["page"], args["limit"])
 
 
-@blp.route("/api/imports/<string:import_id>", methods=["GET"])
+@blp.route("/api/imports/<objectid:import_id>", methods=["GET"])
 @blp.response(200, ImportSchema)
 def get_import(import_id):
     """One import: status, detected format, mapping used, counts."""
     return service.get_import(current_user().id, import_id)
 
 
-@blp.route("/api/imports/<string:import_id>", methods=["DELETE"])
+@blp.route("/api/imports/<objectid:import_id>", methods=["DELETE"])
 @blp.response(204)
 def undo_import(import_id):
     """Undo an import: its transactions and error rows are removed, totals move back."""

@@ -12,6 +12,7 @@ Order of preference for a tabular file's columns (``make_resolver``):
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -85,16 +86,21 @@ def remember(
         "$setOnInsert": {"created_at": now},
     }
     replaceable = key if source == "override" else {**key, "source": {"$ne": "override"}}
-    try:
-        doc = collection.find_one_and_update(
-            replaceable, update, upsert=True, return_document=AFTER
-        )
-    except DuplicateKeyError:
-        # A concurrent first call inserted it, or the layout holds the user's override.
-        doc = collection.find_one_and_update(replaceable, update, return_document=AFTER)
-        if doc is None:
-            doc = collection.find_one_and_update(key, used, return_document=AFTER)
-    return _document(doc)
+    for _attempt in range(5):
+        try:
+            doc = collection.find_one_and_update(
+                replaceable, update, upsert=True, return_document=AFTER
+            )
+        except DuplicateKeyError:
+            # A concurrent first call inserted it, or the layout holds the user's override.
+            doc = collection.find_one_and_update(replaceable, update, return_document=AFTER)
+            if doc is None:
+                doc = collection.find_one_and_update(key, used, return_document=AFTER)
+        if doc is not None:
+            return _document(doc)
+        # The racing insert is not visible yet: its index entry was, a moment early.
+        time.sleep(0.01)
+    return None
 
 
 def _document(doc: dict | None) -> MappingCache | None:

@@ -34,10 +34,17 @@ class Transaction(BaseDocument):
             {"fields": ["owner", "wallet", "-date", "-_id"], "name": "wallet_date"},
             # Listing across all of a user's wallets.
             {"fields": ["owner", "-date", "-_id"], "name": "owner_date"},
-            # Sorting and range filters on the amount within a wallet.
+            # Sorting and range filters on the amount within a wallet. Not extended with _id
+            # for tie-breaks: SecantusDB 0.7.0b3 then drops the range's inclusive ends.
             {"fields": ["owner", "wallet", "transaction_amount"], "name": "wallet_amount"},
+            # Sorting by entry time within a wallet.
+            {"fields": ["owner", "wallet", "created_at", "_id"], "name": "wallet_created"},
             # De-duplication: one fingerprint per wallet, enforced by the server.
-            {"fields": ["wallet", "fingerprint"], "unique": True, "name": "uniq_wallet_fingerprint"},
+            {
+                "fields": ["wallet", "fingerprint"],
+                "unique": True,
+                "name": "uniq_wallet_fingerprint",
+            },
             # Undo of an import.
             {"fields": ["import_id"], "name": "import", "sparse": True},
         ],

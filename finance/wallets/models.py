@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from mongoengine import DictField, EmbeddedDocument, EmbeddedDocumentField, IntField, ObjectIdField
-from mongoengine import StringField
+from mongoengine import (
+    DictField,
+    EmbeddedDocument,
+    EmbeddedDocumentField,
+    IntField,
+    ObjectIdField,
+    StringField,
+)
 
 from ..common.fields import Money
 from ..common.models import BaseDocument, OwnedQuerySet

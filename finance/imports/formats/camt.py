@@ -1,9 +1,12 @@
 """ISO 20022 bank-to-customer statements: CAMT.053 (``camt.053.001.02`` ... ``.08`` and later).
 
-Read as a stream with ``defusedxml`` (DTDs, entity declarations and external references are
-forbidden, so a billion-laughs or XXE file is refused at its ``<!DOCTYPE`` before anything is
-expanded), one ``Ntry`` at a time, each cleared once read, so memory does not grow with the file.
-Element names are matched without their namespace, so every schema version reads alike;
+Safety first, then speed. ``defusedxml`` reads the document up to its root element with DTDs,
+entity declarations and external references forbidden: a billion-laughs or XXE file is refused
+(422) at its ``<!DOCTYPE``, before anything is expanded or fetched. A DTD can only stand before
+the root element, so a document that passes has no entities to expand; the rest is then read
+with the standard library's C pull parser (defusedxml's own parser is pure Python and about
+ten times slower), one ``Ntry`` at a time, each cleared once read, so memory stays flat.
+Element names are matched in the document's namespace, whatever the schema version;
 camt.052 reports and camt.054 notifications, which share the ``Ntry`` layout, are read too.
 
 Per entry: ``Amt@Ccy`` and ``CdtDbtInd`` give the signed amount (``RvslInd`` does not flip it:
@@ -11,8 +14,9 @@ the indicator already is the direction of the reversal booking), ``BookgDt/Dt|Dt
 (``ValDt`` when there is no booking date), ``BkTxCd`` (ISO sub-family such as ``CHRG``/``INTR``,
 or a proprietary SWIFT-style code such as ``NCHG+805``) and ``AddtlNtryInf`` the type, the
 counterparty ``RltdPties/Dbtr|Cdtr/Nm`` (``Pty/Nm`` from version 08) the name, and
-``RmtInf/Ustrd`` the description. A batch entry whose ``TxDtls`` each carry an amount that
-together make the entry's amount becomes one row per transaction; any other batch stays one row.
+``RmtInf/Ustrd`` the description; charges included in the amount (``Chrgs/Rcrd`` with
+``ChrgInclInd`` true) the fee. A batch entry whose ``TxDtls`` each carry an amount that together
+make the entry's amount becomes one row per transaction; any other batch stays one row.
 Entries with a status other than ``BOOK`` (pending, information only) are left out.
 
 ``row_number`` is the 1-based index of the ``Ntry`` in the file; the rows of one split batch
@@ -24,11 +28,11 @@ from __future__ import annotations
 import codecs
 import contextlib
 import datetime as dt
-import io
 from decimal import Decimal
 from typing import Any
 
 from finance.imports.formats._common import (
+    RecordError,
     booking_text_kind,
     check_row_limit,
     clean_text,
@@ -48,41 +52,8 @@ from finance.imports.types import (
     RowError,
 )
 
-
-def _p(path: str) -> str:
-    """``"A/B"`` -> ``"{*}A/{*}B"``: an ElementPath that ignores namespaces."""
-    return "/".join("{*}" + part for part in path.split("/"))
-
-
-_AMT, _CDI, _STS, _STS_CD = _p("Amt"), _p("CdtDbtInd"), _p("Sts"), _p("Sts/Cd")
-_BOOKING_DATES = (_p("BookgDt/Dt"), _p("BookgDt/DtTm"))
-_VALUE_DATES = (_p("ValDt/Dt"), _p("ValDt/DtTm"))
-_ADDTL = _p("AddtlNtryInf")
-_TXDTLS = _p("NtryDtls/TxDtls")
-_BATCH_COUNT = _p("NtryDtls/Btch/NbOfTxs")
-_TX_AMTS = (_p("Amt"), _p("AmtDtls/TxAmt/Amt"))
-_SUBFAMILY, _PROPRIETARY = _p("BkTxCd/Domn/Fmly/SubFmlyCd"), _p("BkTxCd/Prtry/Cd")
-_USTRD, _CRED_REF, _ADDTL_TX = (
-    _p("RmtInf/Ustrd"),
-    _p("RmtInf/Strd/CdtrRefInf/Ref"),
-    _p("AddtlTxInf"),
-)
-_NAMES = {
-    # For a credit the counterparty is the debtor, for a debit the creditor.
-    "CRDT": tuple(
-        _p(f"RltdPties/{party}/{leaf}")
-        for party in ("Dbtr", "UltmtDbtr")
-        for leaf in ("Nm", "Pty/Nm")
-    ),
-    "DBIT": tuple(
-        _p(f"RltdPties/{party}/{leaf}")
-        for party in ("Cdtr", "UltmtCdtr")
-        for leaf in ("Nm", "Pty/Nm")
-    ),
-}
-_CHARGE_RECORDS, _CHRG_INCL = _p("Chrgs/Rcrd"), _p("ChrgInclInd")
-_BAL_CODE = _p("Tp/CdOrPrtry/Cd")
-_ACCT_CCY = _p("Ccy")
+_CHUNK = 1 << 16
+_USTRD_WIDTH = 140
 _SUBFAMILY_KINDS = {
     "CHRG": "fee",
     "COMM": "fee",
@@ -93,68 +64,73 @@ _SUBFAMILY_KINDS = {
     "WITH": "tax",
     "DVCA": "dividend",
 }
-_USTRD_WIDTH = 140
 
 
-class _EntryError(Exception):
-    def __init__(self, error_type: str, field: str, value: str | None, message: str, hint: str):
-        super().__init__(message)
-        self.error_type, self.field, self.value, self.message, self.hint = (
-            error_type,
-            field,
-            value,
-            message,
-            hint,
-        )
+class _Names:
+    """Qualified tags and child paths in one document's namespace."""
+
+    def __init__(self, namespace: str):
+        self.prefix = f"{{{namespace}}}" if namespace else ""
+        q = self.q
+        self.ntry, self.acct, self.bal = q("Ntry"), q("Acct"), q("Bal")
+        self.statements = frozenset({q("Stmt"), q("Rpt"), q("Ntfctn")})
+        self.amt, self.cdi, self.ccy = self.path("Amt"), self.path("CdtDbtInd"), self.path("Ccy")
+        self.status = (self.path("Sts/Cd"), self.path("Sts"))
+        self.booking_dates = (self.path("BookgDt/Dt"), self.path("BookgDt/DtTm"))
+        self.value_dates = (self.path("ValDt/Dt"), self.path("ValDt/DtTm"))
+        self.addtl = self.path("AddtlNtryInf")
+        self.refs = {key: self.path(key) for key in ("NtryRef", "AcctSvcrRef")}
+        self.ntry_dtls, self.tx_dtls = self.path("NtryDtls"), q("TxDtls")
+        self.batch_count = self.path("NtryDtls/Btch/NbOfTxs")
+        self.tx_amounts = (self.path("Amt"), self.path("AmtDtls/TxAmt/Amt"))
+        self.subfamily = self.path("BkTxCd/Domn/Fmly/SubFmlyCd")
+        self.proprietary = self.path("BkTxCd/Prtry/Cd")
+        self.rmt_inf, self.ustrd = self.path("RmtInf"), q("Ustrd")
+        self.tx_texts = (self.path("RmtInf/Strd/CdtrRefInf/Ref"), self.path("AddtlTxInf"))
+        # For a credit the counterparty is the debtor, for a debit the creditor.
+        self.names = {
+            sign: tuple(
+                self.path(f"RltdPties/{party}/{leaf}")
+                for party in parties
+                for leaf in ("Nm", "Pty/Nm")
+            )
+            for sign, parties in (("CRDT", ("Dbtr", "UltmtDbtr")), ("DBIT", ("Cdtr", "UltmtCdtr")))
+        }
+        self.charges, self.charge_record = self.path("Chrgs"), q("Rcrd")
+        self.charge_included = self.path("ChrgInclInd")
+        self.balance_code = self.path("Tp/CdOrPrtry/Cd")
+
+    def q(self, name: str) -> str:
+        return self.prefix + name
+
+    def path(self, path: str) -> tuple[str, ...]:
+        return tuple(self.q(part) for part in path.split("/"))
 
 
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
+def _find(el: Any, path: tuple[str, ...]) -> Any:
+    for tag in path:
+        el = el.find(tag)  # a plain (namespaced) tag: the C element's fast path
+        if el is None:
+            return None
+    return el
 
 
-def _text(el: Any, *paths: str) -> str | None:
+def _text(el: Any, *paths: tuple[str, ...]) -> str | None:
     for path in paths:
-        node = el.find(path)
+        node = _find(el, path)
         if node is not None and node.text and node.text.strip():
             return node.text.strip()
     return None
 
 
-def _date(el: Any, raw: dict[str, str]) -> dt.date:
-    value = _text(el, *_BOOKING_DATES)
-    if value is None:
-        value = _text(el, *_VALUE_DATES)
-    if value is None:
-        raise _EntryError(
-            "missing",
-            "BookgDt",
-            None,
-            "The entry has no booking date.",
-            "Each Ntry needs BookgDt/Dt (YYYY-MM-DD).",
-        )
-    raw["BookgDt"] = value
-    try:
-        return dt.date.fromisoformat(value[:10])
-    except ValueError:
-        raise _EntryError(
-            "invalid",
-            "BookgDt",
-            value,
-            f"'{value}' is not an ISO date.",
-            "Dates are written YYYY-MM-DD.",
-        ) from None
-
-
-def _money(el: Any, paths: tuple[str, ...], raw: dict[str, str]) -> tuple[Decimal, str | None]:
+def _money(
+    el: Any, paths: tuple[tuple[str, ...], ...], raw: dict[str, str]
+) -> tuple[Decimal, str | None]:
     """Unsigned amount and its ``Ccy`` from the first of ``paths`` present in ``el``."""
-    node = None
-    for path in paths:
-        node = el.find(path)
-        if node is not None:
-            break
+    node = next((n for n in (_find(el, p) for p in paths) if n is not None), None)
     text = (node.text or "").strip() if node is not None else ""
     if node is None or not text:
-        raise _EntryError(
+        raise RecordError(
             "missing",
             "Amt",
             None,
@@ -165,7 +141,7 @@ def _money(el: Any, paths: tuple[str, ...], raw: dict[str, str]) -> tuple[Decima
     try:
         amount = abs(parse_amount(text, "."))
     except ValueError:
-        raise _EntryError(
+        raise RecordError(
             "invalid",
             "Amt",
             text,
@@ -175,64 +151,88 @@ def _money(el: Any, paths: tuple[str, ...], raw: dict[str, str]) -> tuple[Decima
     return amount, currency_code(node.get("Ccy"))
 
 
-def _purpose(tx: Any | None) -> str | None:
+def _date(entry: Any, n: _Names, raw: dict[str, str]) -> dt.date:
+    value = _text(entry, *n.booking_dates) or _text(entry, *n.value_dates)
+    if value is None:
+        raise RecordError(
+            "missing",
+            "BookgDt",
+            None,
+            "The entry has no booking date.",
+            "Each Ntry needs BookgDt/Dt (YYYY-MM-DD).",
+        )
+    raw["BookgDt"] = value
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        raise RecordError(
+            "invalid", "BookgDt", value, f"'{value}' is not an ISO date.", "Dates read YYYY-MM-DD."
+        ) from None
+
+
+def _purpose(tx: Any | None, n: _Names) -> str | None:
     if tx is None:
         return None
-    lines = [n.text.strip() for n in tx.iterfind(_USTRD) if n.text and n.text.strip()]
+    rmt = _find(tx, n.rmt_inf)
+    lines = [] if rmt is None else [u.text.strip() for u in rmt.iter(n.ustrd) if u.text]
+    lines = [line for line in lines if line]
     if lines:
         return clean_text(join_wrapped(lines, _USTRD_WIDTH))
-    return clean_text(_text(tx, _CRED_REF, _ADDTL_TX))
+    return clean_text(_text(tx, *n.tx_texts))
 
 
-def _kind(entry: Any, tx: Any | None, booking_text: str | None, purpose: str | None) -> str:
-    sub = (tx is not None and _text(tx, _SUBFAMILY)) or _text(entry, _SUBFAMILY)
+def _kind(entry: Any, tx: Any | None, n: _Names, booking: str | None, purpose: str | None) -> str:
+    sub = (tx is not None and _text(tx, n.subfamily)) or _text(entry, n.subfamily)
     kind = _SUBFAMILY_KINDS.get((sub or "").upper())
     if kind is None:
-        prop = (tx is not None and _text(tx, _PROPRIETARY)) or _text(entry, _PROPRIETARY)
-        kind = swift_kind(prop)
+        code = (tx is not None and _text(tx, n.proprietary)) or _text(entry, n.proprietary)
+        kind = swift_kind(code)
     if kind == "cash":
-        kind = booking_text_kind(booking_text) or "cash"
-    if kind == "cash" and is_own_transfer(booking_text, purpose):
+        kind = booking_text_kind(booking) or "cash"
+    if kind == "cash" and is_own_transfer(booking, purpose):
         kind = "transfer"
     return kind
 
 
 def _entry_rows(
-    entry: Any, index: int, stmt_ccy: str | None, options: ImportOptions, raw: dict[str, str]
+    entry: Any, n: _Names, index: int, currency: str | None, raw: dict[str, str]
 ) -> list[CanonicalRow]:
-    amount, ccy = _money(entry, (_AMT,), raw)
-    indicator = (_text(entry, _CDI) or "").upper()
+    """The rows of one ``Ntry`` (several for a batch it can split); raises RecordError."""
+    amount, ccy = _money(entry, (n.amt,), raw)
+    indicator = (_text(entry, n.cdi) or "").upper()
     raw["CdtDbtInd"] = indicator
     if indicator not in ("CRDT", "DBIT"):
-        raise _EntryError(
-            "missing" if not indicator else "invalid",
+        raise RecordError(
+            "invalid" if indicator else "missing",
             "CdtDbtInd",
             indicator or None,
             "The entry does not say credit or debit.",
             "CdtDbtInd must be CRDT or DBIT.",
         )
     signed = amount if indicator == "CRDT" else -amount
-    date = _date(entry, raw)
-    currency = ccy or stmt_ccy or fallback_currency(options)
-    booking_text = clean_text(_text(entry, _ADDTL))
-    txs = list(entry.iterfind(_TXDTLS))
+    date = _date(entry, n, raw)
+    currency = ccy or currency
+    booking = clean_text(_text(entry, n.addtl))
+    details = _find(entry, n.ntry_dtls)
+    txs = [] if details is None else details.findall(n.tx_dtls)
 
-    def row(
-        tx: Any | None, tx_signed: Decimal, tx_ccy: str | None, fee: Decimal, tx_raw: dict[str, str]
-    ) -> CanonicalRow:
-        direction = "CRDT" if tx_signed >= 0 else "DBIT"
-        name = clean_text(_text(tx, *_NAMES[direction])) if tx is not None else None
-        purpose = _purpose(tx)
+    def row(tx: Any | None, tx_signed: Decimal, tx_raw: dict[str, str], **extra) -> CanonicalRow:
+        name = (
+            clean_text(_text(tx, *n.names["CRDT" if tx_signed >= 0 else "DBIT"]))
+            if (tx is not None)
+            else None
+        )
+        purpose = _purpose(tx, n)
         return CanonicalRow(
             row_number=index,
             date=date,
-            transaction_type=signed_type(_kind(entry, tx, booking_text, purpose), tx_signed),
+            transaction_type=signed_type(_kind(entry, tx, n, booking, purpose), tx_signed),
             transaction_amount=tx_signed,
-            currency=tx_ccy or currency,
-            fee=fee,
-            asset_name=name or booking_text,
-            description=purpose or (booking_text if name else None),
+            currency=extra.pop("currency", None) or currency,
+            asset_name=name or booking,
+            description=purpose or (booking if name else None),
             raw=tx_raw,
+            **extra,
         )
 
     if len(txs) > 1:
@@ -240,121 +240,148 @@ def _entry_rows(
         for tx in txs:
             tx_raw = {**raw, "TxDtls": str(len(parts) + 1)}
             try:
-                tx_amount, tx_ccy = _money(tx, _TX_AMTS, tx_raw)
-            except _EntryError:
+                tx_amount, tx_ccy = _money(tx, n.tx_amounts, tx_raw)
+            except RecordError:
                 break
-            tx_indicator = (_text(tx, _CDI) or indicator).upper()
-            tx_raw["CdtDbtInd"] = tx_indicator
-            tx_signed = tx_amount if tx_indicator == "CRDT" else -tx_amount
-            parts.append((tx, tx_signed, tx_ccy, tx_raw))
+            tx_raw["CdtDbtInd"] = (_text(tx, n.cdi) or indicator).upper()
+            parts.append(
+                (tx, tx_amount if tx_raw["CdtDbtInd"] == "CRDT" else -tx_amount, tx_ccy, tx_raw)
+            )
         if len(parts) == len(txs) and sum(p[1] for p in parts) == signed:
-            return [row(*part[:3], Decimal(0), part[3]) for part in parts]
+            return [row(tx, s, r, currency=c) for tx, s, c, r in parts]
     fee = Decimal(0)
-    for record in entry.iterfind(_CHARGE_RECORDS):
-        if (_text(record, _CHRG_INCL) or "").lower() == "true":
-            with contextlib.suppress(_EntryError):  # an unreadable charge is no fee
-                fee += _money(record, (_AMT,), {})[0]
+    charges = _find(entry, n.charges)
+    for record in () if charges is None else charges.findall(n.charge_record):
+        if (_text(record, n.charge_included) or "").lower() == "true":
+            with contextlib.suppress(RecordError):  # an unreadable charge is no fee
+                fee += _money(record, (n.amt,), {})[0]
     if len(txs) == 1:
-        return [row(txs[0], signed, None, fee, raw)]
-    result = row(None, signed, None, fee, raw)
-    batch = len(txs) or _text(entry, _BATCH_COUNT)
+        return [row(txs[0], signed, raw, fee=fee)]
+    result = row(None, signed, raw, fee=fee)
+    batch = len(txs) or _text(entry, n.batch_count)
     if batch:
-        result.description = clean_text(f"Batch booking of {batch} transactions")
+        result.description = f"Batch booking of {batch} transactions"
     return [result]
 
 
-def parse(data: bytes, options: ImportOptions) -> ParseResult:
-    """Parse a CAMT.053 (or .052/.054) XML file (see the module docstring)."""
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import DefusedXMLParser, ParseError, iterparse
+class _Reader:
+    """Statement state while the pull parser hands over finished elements."""
 
-    if options.encoding:
+    def __init__(self, names: _Names, options: ImportOptions):
+        self.n = names
+        self.options = options
+        self.rows: list[CanonicalRow] = []
+        self.errors: list[RowError] = []
+        self.warnings: list[str] = []
+        self.stated: list[str] = []  # currencies the statements' accounts declare
+        self.entries = self.statements = self.skipped = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self.currency: str | None = None
+        self.opening: Decimal | None = None
+        self.closing: Decimal | None = None
+        self.total = Decimal(0)
+        self.failed = False
+
+    def end(self, el: Any) -> None:
+        n, tag = self.n, el.tag
+        if tag == n.ntry:
+            self._entry(el)
+            el.clear()
+        elif tag == n.acct and self.currency is None:
+            self.currency = currency_code(_text(el, n.ccy))
+            if self.currency and self.currency not in self.stated:
+                self.stated.append(self.currency)
+        elif tag == n.bal:
+            self._balance(el)
+        elif tag in n.statements:
+            self.statements += 1
+            if (
+                self.opening is not None
+                and self.closing is not None
+                and not self.failed
+                and self.opening + self.total != self.closing
+            ):
+                self.warnings.append(
+                    f"Statement {self.statements}: opening balance {self.opening} plus its "
+                    f"entries ({self.total}) does not equal the closing balance {self.closing}."
+                )
+            self._reset()
+            el.clear()
+
+    def _entry(self, el: Any) -> None:
+        n = self.n
+        if (_text(el, *n.status) or "BOOK").upper() not in ("BOOK", "BOOKED"):
+            self.skipped += 1
+            return
+        self.entries += 1
+        check_row_limit(self.entries, self.options)
+        raw = {"Ntry": str(self.entries)}
+        for key, path in n.refs.items():
+            value = _text(el, path)
+            if value:
+                raw[key] = value
+        currency = self.currency or fallback_currency(self.options)
         try:
-            codecs.lookup(options.encoding)
-        except LookupError as exc:
-            raise ImportRejected(f"Unknown text encoding '{options.encoding}'.", 422) from exc
-    parser = DefusedXMLParser(
-        encoding=options.encoding, forbid_dtd=True, forbid_entities=True, forbid_external=True
+            produced = _entry_rows(el, n, self.entries, currency, raw)
+        except RecordError as err:
+            self.failed = True
+            self.errors.append(err.row_error(self.entries, raw))
+            return
+        self.rows.extend(produced)
+        self.total += sum(r.transaction_amount for r in produced)
+
+    def _balance(self, el: Any) -> None:
+        code = (_text(el, self.n.balance_code) or "").upper()
+        try:
+            amount, _ = _money(el, (self.n.amt,), {})
+        except RecordError:
+            return
+        if (_text(el, self.n.cdi) or "").upper() == "DBIT":
+            amount = -amount
+        if code in ("OPBD", "PRCD"):
+            self.opening = amount
+        elif code == "CLBD":
+            self.closing = amount
+
+
+class _RootSeen(Exception):
+    def __init__(self, tag: str):
+        super().__init__(tag)
+        self.tag = tag
+
+
+class _Probe:
+    """defusedxml target that stops at the root element: the prolog is all it must vet."""
+
+    def start(self, tag: str, attrib: dict) -> None:
+        raise _RootSeen(tag)
+
+    def end(self, tag: str) -> None:  # pragma: no cover - never reached
+        pass
+
+    def data(self, data: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _root_namespace(source: bytes | str) -> str:
+    """Vet the prolog with defusedxml; the root element's namespace, or 422."""
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import DefusedXMLParser, ParseError
+
+    probe = DefusedXMLParser(
+        target=_Probe(), forbid_dtd=True, forbid_entities=True, forbid_external=True
     )
-    rows: list[CanonicalRow] = []
-    errors: list[RowError] = []
-    warnings: list[str] = []
-    namespaces: list[str] = []
-    stated: list[str] = []  # currencies the statements' accounts declare
-    stmt_ccy: str | None = None
-    statements = entries = skipped = 0
-    opening: Decimal | None = None
-    closing: Decimal | None = None
-    total = Decimal(0)
-    stmt_failed = False
     try:
-        for event, el in iterparse(io.BytesIO(data), ("start-ns", "end"), parser=parser):
-            if event == "start-ns":
-                namespaces.append(el[1])
-                continue
-            tag = _local(el.tag)
-            if tag == "Ntry":
-                status = (_text(el, _STS_CD, _STS) or "BOOK").upper()
-                if status not in ("BOOK", "BOOKED"):
-                    skipped += 1
-                    el.clear()
-                    continue
-                entries += 1
-                check_row_limit(entries, options)
-                raw = {"Ntry": str(entries)}
-                for key in ("NtryRef", "AcctSvcrRef"):
-                    value = _text(el, _p(key))
-                    if value:
-                        raw[key] = value
-                try:
-                    produced = _entry_rows(el, entries, stmt_ccy, options, raw)
-                except _EntryError as err:
-                    stmt_failed = True
-                    errors.append(
-                        RowError(
-                            row_number=entries,
-                            error_type=err.error_type,
-                            message=err.message,
-                            field_name=err.field,
-                            value=err.value,
-                            suggestion=err.hint,
-                            raw=raw,
-                        )
-                    )
-                else:
-                    rows.extend(produced)
-                    total += sum(r.transaction_amount for r in produced)
-                el.clear()
-            elif tag == "Acct" and stmt_ccy is None:
-                stmt_ccy = currency_code(_text(el, _ACCT_CCY))
-                if stmt_ccy and stmt_ccy not in stated:
-                    stated.append(stmt_ccy)
-            elif tag == "Bal":
-                code = (_text(el, _BAL_CODE) or "").upper()
-                try:
-                    amount, _ = _money(el, (_AMT,), {})
-                except _EntryError:
-                    continue
-                amount = -amount if (_text(el, _CDI) or "").upper() == "DBIT" else amount
-                if code in ("OPBD", "PRCD"):
-                    opening = amount
-                elif code == "CLBD":
-                    closing = amount
-            elif tag in ("Stmt", "Rpt", "Ntfctn"):
-                statements += 1
-                if (
-                    opening is not None
-                    and closing is not None
-                    and not stmt_failed
-                    and opening + total != closing
-                ):
-                    warnings.append(
-                        f"Statement {statements}: opening balance {opening} plus its entries "
-                        f"({total}) does not equal the closing balance {closing}."
-                    )
-                stmt_ccy = opening = closing = None
-                total, stmt_failed = Decimal(0), False
-                el.clear()
+        for offset in range(0, len(source), _CHUNK):
+            probe.feed(source[offset : offset + _CHUNK])
+        probe.close()
+    except _RootSeen as root:
+        return root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
     except DefusedXmlException as exc:
         raise ImportRejected(
             "The XML file declares a DTD, entities or external references, which a bank "
@@ -363,13 +390,42 @@ def parse(data: bytes, options: ImportOptions) -> ParseResult:
         ) from exc
     except ParseError as exc:
         line, column = getattr(exc, "position", (0, 0))
-        if not rows and not errors:
+        raise ImportRejected(
+            f"The file is not well-formed XML (line {line}, column {column}).", 422
+        ) from exc
+    raise ImportRejected("The file is not an XML document.", 422)
+
+
+def parse(data: bytes, options: ImportOptions) -> ParseResult:
+    """Parse a CAMT.053 (or .052/.054) XML file (see the module docstring)."""
+    from xml.etree.ElementTree import ParseError, XMLPullParser
+
+    source: bytes | str = data
+    if options.encoding:  # the caller knows better than the XML declaration
+        try:
+            source = data.decode(codecs.lookup(options.encoding).name, errors="replace")
+        except LookupError as exc:
+            raise ImportRejected(f"Unknown text encoding '{options.encoding}'.", 422) from exc
+    namespace = _root_namespace(source)
+    reader = _Reader(_Names(namespace), options)
+    pull = XMLPullParser(events=("end",))
+    try:
+        for offset in range(0, len(source), _CHUNK):
+            pull.feed(source[offset : offset + _CHUNK])
+            for _, el in pull.read_events():
+                reader.end(el)
+        pull.close()
+        for _, el in pull.read_events():
+            reader.end(el)
+    except ParseError as exc:
+        line, column = getattr(exc, "position", (0, 0))
+        if not reader.rows and not reader.errors:
             raise ImportRejected(
                 f"The file is not well-formed XML (line {line}, column {column}).", 422
             ) from exc
-        errors.append(
+        reader.errors.append(
             RowError(
-                row_number=entries + 1,
+                row_number=reader.entries + 1,
                 error_type="format",
                 message=f"The XML breaks off or is malformed at line {line}, column {column}: "
                 "entries from there on could not be read.",
@@ -377,39 +433,40 @@ def parse(data: bytes, options: ImportOptions) -> ParseResult:
                 raw={"line": str(line), "column": str(column)},
             )
         )
-    if entries == 0 and statements == 0 and not errors:
+    if reader.entries == 0 and reader.statements == 0 and not reader.errors:
         raise ImportRejected(
             "The XML file is not an ISO 20022 CAMT.053 bank statement (no Stmt or Ntry element).",
             422,
         )
-    kinds = {ns.rsplit(":", 1)[-1][:8] for ns in namespaces if "camt.05" in ns}
-    if kinds - {"camt.053"}:
-        warnings.append(f"Read a {', '.join(sorted(kinds))} file like a camt.053 statement.")
-    if skipped:
+    warnings = reader.warnings
+    kind = namespace.rpartition(":")[2][:8]
+    if kind.startswith("camt.05") and kind != "camt.053":
+        warnings.append(f"Read a {kind} file like a camt.053 statement.")
+    if reader.skipped:
         warnings.append(
-            f"Left out {skipped} {'entry' if skipped == 1 else 'entries'} that the bank has not "
-            "booked (pending or information only)."
+            f"Left out {reader.skipped} {'entry' if reader.skipped == 1 else 'entries'} that "
+            "the bank has not booked (pending or information only)."
         )
-    if len(stated) > 1:
+    if len(reader.stated) > 1:
         warnings.append(
-            "The file holds statements in several currencies: " + ", ".join(stated) + "."
+            "The file holds statements in several currencies: " + ", ".join(reader.stated) + "."
         )
     return ParseResult(
         format="camt.053",
-        rows=rows,
-        errors=errors,
-        total_rows=entries,
-        encoding=(options.encoding or _declared_encoding(data)),
+        rows=reader.rows,
+        errors=reader.errors,
+        total_rows=reader.entries,
+        encoding=options.encoding or _declared_encoding(data),
         mapping_source="format",
-        currency=stated[0] if stated else None,
+        currency=reader.stated[0] if reader.stated else None,
         warnings=warnings,
     )
 
 
 def _declared_encoding(data: bytes) -> str:
-    head = data[:200]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    head = data[:200]
     start = head.find(b"encoding=")
     if start < 0:
         return "utf-8"

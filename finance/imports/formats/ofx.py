@@ -62,7 +62,6 @@ _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([\w.:-]+)["']""", re.IGNORECASE)
 _SGML_HEADER_LINE = re.compile(r"^\s*([A-Z]+)\s*:\s*(.*?)\s*$", re.MULTILINE)
 _OFX_MARK = re.compile(r"<OFX[\s>]|OFXHEADER", re.IGNORECASE)
-_LEAF: tuple = ()  # the (shared, empty) children of every leaf
 
 
 def _entity(m: re.Match[str]) -> str:
@@ -78,55 +77,63 @@ def _clean_leaf(text: str) -> str:
 
 
 class _Node:
-    """An OFX element: an aggregate (``children``) or a leaf (``text``)."""
+    """An OFX aggregate. Its ``children`` are aggregates and leaves; a leaf is a plain
+    ``(tag, text)`` tuple (most elements are leaves: tuples keep the tree cheap)."""
 
     __slots__ = ("children", "closed", "offset", "tag", "text")
 
-    def __init__(self, tag: str, offset: int, text: str, children: list | tuple, closed: bool):
+    def __init__(self, tag: str, offset: int, text: str):
         self.tag = tag
         self.offset = offset  # in the decoded text, for the record's line number
         self.text = text
-        self.children = children
-        self.closed = closed
+        self.children: list[_Node | tuple[str, str]] = []
+        self.closed = False
 
     def find(self, tag: str) -> _Node | None:
+        """The first child aggregate named ``tag``."""
         for child in self.children:
-            if child.tag == tag:
+            if type(child) is _Node and child.tag == tag:
                 return child
         return None
 
     def value(self, path: str) -> str | None:
         """Text of the leaf at ``path`` ("A/B"), ``None`` when absent or empty."""
+        *parents, name = path.split("/")
         node: _Node | None = self
-        for part in path.split("/"):
+        for part in parents:
             node = node.find(part) if node is not None else None
-        if node is None or node.children:
-            return None
-        return _clean_leaf(node.text) or None
+        if node is not None:
+            for child in node.children:
+                if type(child) is tuple and child[0] == name:
+                    return _clean_leaf(child[1]) or None
+        return None
 
     def iter(self, tags: frozenset[str], prune: frozenset[str] = frozenset()) -> Iterator[_Node]:
-        """Descendants whose tag is in ``tags``, in document order.
+        """Descendant aggregates whose tag is in ``tags``, in document order.
 
         Does not descend into a match, nor into an element whose tag is in ``prune``.
         """
-        stack = list(reversed(self.children))
+        stack = [c for c in reversed(self.children) if type(c) is _Node]
         while stack:
             node = stack.pop()
             if node.tag in tags:
                 yield node
             elif node.tag not in prune:
-                stack.extend(reversed(node.children))
+                stack.extend(c for c in reversed(node.children) if type(c) is _Node)
 
     def flat(self, prefix: str = "", out: dict[str, str] | None = None) -> dict[str, str]:
         """Leaf values of this subtree keyed by path ("PAYEE/NAME"); the first of repeats."""
         out = {} if out is None else out
         for child in self.children:
-            if child.children:
+            if type(child) is tuple:
+                key, text = prefix + child[0], child[1]
+            elif child.children:
                 child.flat(f"{prefix}{child.tag}/", out)
-            else:
-                key = prefix + child.tag
-                if key not in out:
-                    out[key] = _clean_leaf(child.text)
+                continue
+            else:  # an element with neither children nor text: an empty leaf
+                key, text = prefix + child.tag, ""
+            if key not in out:
+                out[key] = _clean_leaf(text)
         return out
 
 
@@ -141,53 +148,57 @@ def _build_tree(text: str, start: int) -> _Node:
       open closes that element first (a record that lost its end tag stays a record).
     * Whatever is open at the end of the text stays ``closed = False``: the file is truncated.
     """
-    root = _Node("#root", start, "", [], False)
+    root = _Node("#root", start, "")
     stack = [root]
     top = root
-    leaf: _Node | None = None  # the leaf just read, which a stray "<" may continue
+    leaf = ""  # the tag of the leaf just read: its own end tag may follow, or a stray "<"
     pos = start
     for m in _TOKEN.finditer(text, start):
-        if m.start() != pos:  # a "<" that starts no tag: part of the text
-            if leaf is not None:
-                leaf.text += text[pos : m.start()]
-            elif top is not root and not top.children:
-                top.text += text[pos : m.start()]
+        at = m.start()
+        if at != pos:  # a "<" that starts no tag belongs to the text before it
+            _add_text(top, leaf, text[pos:at])
         pos = m.end()
         end, name, self_closing, cdata, tail = m.groups()
         if name is None:  # CDATA, comment or processing instruction
-            if leaf is None and top is not root and not top.children:
-                top.text += (cdata or "") + tail
-            elif leaf is not None:
-                leaf.text += (cdata or "") + tail
+            _add_text(top, leaf, (cdata or "") + tail)
             continue
         name = name.upper()
         if end:
-            if leaf is None or leaf.tag != name:  # not just </X> after <X>text
+            if name != leaf:  # not just the </X> of <X>text
                 for i in range(len(stack) - 1, 0, -1):
                     if stack[i].tag == name:
                         _close_to(stack, i)
                         top = stack[-1]
                         break
-            leaf = None
+            leaf = ""
             continue
-        if tail.strip():  # <X>text: a leaf
-            leaf = _Node(name, m.start(), tail, _LEAF, True)
-            top.children.append(leaf)
+        if tail.strip():  # <X>text
+            top.children.append((name, tail))
+            leaf = name
             continue
-        leaf = None
+        leaf = ""
         for i in range(len(stack) - 1, 0, -1):
             if stack[i].tag == name:
                 _close_to(stack, i)
                 top = stack[-1]
                 break
         if self_closing:
-            top.children.append(_Node(name, m.start(), "", _LEAF, True))
+            top.children.append((name, ""))
         else:
-            node = _Node(name, m.start(), tail, [], False)
+            node = _Node(name, at, tail)
             top.children.append(node)
             stack.append(node)
             top = node
     return root
+
+
+def _add_text(top: _Node, leaf: str, text: str) -> None:
+    """Text the tokenizer met outside a leaf's own tail: the leaf's, or an empty element's."""
+    children = top.children
+    if leaf and children and type(children[-1]) is tuple:
+        children[-1] = (leaf, children[-1][1] + text)
+    elif not children and top.tag != "#root":
+        top.text += text
 
 
 def _close_to(stack: list[_Node], index: int) -> None:
@@ -196,9 +207,8 @@ def _close_to(stack: list[_Node], index: int) -> None:
         if node.children and not node.text.strip():
             # Never closed, so it was an empty leaf and these belong to its parent.
             siblings = stack[-1].children
-            at = siblings.index(node) + 1
-            siblings[at:at] = node.children
-            node.children = _LEAF
+            at = siblings.index(node)
+            siblings[at : at + 1] = [(node.tag, ""), *node.children]
         node.closed = True
     stack.pop().closed = True
 
@@ -488,7 +498,7 @@ def _statement_records(
     if kind != "invest":
         return ctx, list(stmt.iter(_STMTTRN))
     tranlist = stmt.find("INVTRANLIST") or stmt
-    return ctx, [rec for rec in tranlist.children if rec.tag in _INV_RECORDS]
+    return ctx, [r for r in tranlist.children if type(r) is _Node and r.tag in _INV_RECORDS]
 
 
 def parse(data: bytes, options: ImportOptions) -> ParseResult:
