@@ -39,6 +39,10 @@ _REVERSAL = {
     "DEPOSIT": "WITHDRAWAL", "WITHDRAWAL": "DEPOSIT",
 }
 
+# Canonical names that say exactly what they are (a bare "TRANSFER" does not: banks use it
+# for payments to third parties too, so the sign and the text decide).
+_VERBATIM_TYPES = frozenset({"TRANSFER_IN", "TRANSFER_OUT", "OTHER"})
+
 # Type-column vocabulary, checked in this order (folded text: lower-case ASCII).
 _TYPE_WORDS = tuple(
     (name, re.compile(pattern))
@@ -265,9 +269,17 @@ def _at(cells: Sequence[Any], index: int | None) -> Any:
     return cells[index]
 
 
+# Spreadsheets (and our CSV export) keep text that would run as a formula inert with a
+# leading apostrophe; the text itself is what follows it. It is stored, never evaluated.
+_ESCAPED_FORMULA = ("'=", "'+", "'-", "'@")
+
+
 def _text(value: Any) -> str | None:
     if type(value) is str:
-        return value.strip() or None
+        value = value.strip()
+        if value.startswith(_ESCAPED_FORMULA):
+            value = value[1:]
+        return value or None
     if value is None:
         return None
     if type(value) is float and value.is_integer():
@@ -436,6 +448,9 @@ class RowNormaliser:
         self, cells: list[Any], amount: Decimal, volume: Decimal | None, description: str | None
     ) -> str:
         type_text = _text(cells[self.type_col])
+        if type_text and type_text.upper() in _VERBATIM_TYPES:
+            # Our own vocabulary (an export of this service, an API client) means itself.
+            return type_text.upper()
         stated = classify_type_text(type_text) if type_text else None
         if stated in ("BUY", "SELL"):
             return stated

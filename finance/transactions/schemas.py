@@ -62,7 +62,9 @@ class TransactionTypes(ma.fields.List):
         return super()._deserialize(names, attr, data, **kwargs)
 
 
-class TransactionQuerySchema(PageArgsSchema, _QuerySchema):
+class TransactionFilterSchema(_QuerySchema):
+    """The listing's filters and order, shared by the listing and the export."""
+
     wallet_id = ObjectIdString(
         metadata={"description": "Only this wallet's transactions (default: all wallets)."}
     )
@@ -105,6 +107,20 @@ class TransactionQuerySchema(PageArgsSchema, _QuerySchema):
             "description": "Order of the list; ties are broken by id in the same direction. "
             "Default `-date`: newest first, then newest id."
         },
+    )
+
+
+class TransactionQuerySchema(PageArgsSchema, TransactionFilterSchema):
+    """Filters, order and page of the listing."""
+
+
+class ExportQuerySchema(TransactionFilterSchema):
+    """The listing's filters and order, and the file format."""
+
+    format = ma.fields.String(
+        load_default="csv",
+        validate=validate.OneOf(("csv", "xlsx")),
+        metadata={"description": "`csv` (streamed) or `xlsx`.", "example": "csv"},
     )
 
 

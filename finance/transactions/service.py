@@ -455,6 +455,22 @@ def _kept_count(owner_id: ObjectId, wallet: Wallet | None) -> int:
     return sum((doc.get("totals") or {}).get("count", 0) for doc in found)
 
 
+def _listing_query(
+    owner_id: ObjectId, wallet_id: str | None, filters: Mapping[str, Any]
+) -> tuple[dict[str, Any], Wallet | None]:
+    _check_ranges(filters)
+    wallet = get_wallet(owner_id, wallet_id) if wallet_id else None
+    return transaction_filter(owner_id, wallet=wallet.id if wallet else None, **filters), wallet
+
+
+def export_cursor(
+    owner_id: ObjectId, *, wallet_id: str | None = None, sort: str = "-date", **filters: Any
+):
+    """Every transaction the same filters would list, in the same order, read in batches."""
+    query, _wallet = _listing_query(owner_id, wallet_id, filters)
+    return listing_cursor(query, sort).batch_size(1000)
+
+
 def list_transactions(
     owner_id: ObjectId,
     *,
@@ -470,9 +486,7 @@ def list_transactions(
     direction, so pages never overlap. ``total_count`` comes from the kept totals when
     only the wallet is chosen, else from a count over the filter.
     """
-    _check_ranges(filters)
-    wallet = get_wallet(owner_id, wallet_id) if wallet_id else None
-    query = transaction_filter(owner_id, wallet=wallet.id if wallet else None, **filters)
+    query, wallet = _listing_query(owner_id, wallet_id, filters)
     filtered = any(value not in (None, "", []) for value in filters.values())
     total = _collection().count_documents(query) if filtered else _kept_count(owner_id, wallet)
     cursor = listing_cursor(query, sort).skip((page - 1) * limit).limit(limit)

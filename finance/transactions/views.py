@@ -7,11 +7,13 @@ are never read as a transaction id.
 
 from __future__ import annotations
 
+from flask import Response, stream_with_context
 from flask_smorest import Blueprint
 
 from ..auth.current import current_user, protect
 from . import service
 from .schemas import (
+    ExportQuerySchema,
     ErrorQuerySchema,
     ErrorUpdateSchema,
     TransactionCreateSchema,
@@ -70,6 +72,31 @@ def create_transaction(data):
     item price and fee. The currency defaults to the wallet's base currency.
     """
     return service.create_transaction(current_user().id, data)
+
+
+@blp.route("/export", methods=["GET"])
+@blp.arguments(ExportQuerySchema, location="query")
+@blp.response(200, description="The file: `text/csv` (streamed) or an XLSX workbook.")
+def export(args):
+    """Download the transactions the same filters would list, as CSV or XLSX.
+
+    Columns: Date, Type, Asset, Symbol, Asset Type, Quantity, Price, Net Amount, Fee,
+    Currency, Description — a layout the importer reads back exactly. Text that a
+    spreadsheet would evaluate is escaped (CSV) or stored as plain text (XLSX).
+    """
+    from ..imports import export as files
+
+    fmt = args.pop("format")
+    docs = service.export_cursor(current_user().id, **args)
+    name = f"transactions.{fmt}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "xlsx":
+        return Response(files.xlsx_bytes(docs), mimetype=files.XLSX_MIMETYPE, headers=disposition)
+    return Response(
+        stream_with_context(files.csv_chunks(docs)),
+        mimetype=files.CSV_MIMETYPE,
+        headers=disposition,
+    )
 
 
 @blp.route("/errors", methods=["GET"])
