@@ -13,9 +13,9 @@ from flask_smorest import Blueprint
 from ..auth.current import current_user, protect
 from . import service
 from .schemas import (
-    ExportQuerySchema,
     ErrorQuerySchema,
     ErrorUpdateSchema,
+    ExportQuerySchema,
     TransactionCreateSchema,
     TransactionErrorPageSchema,
     TransactionErrorSchema,

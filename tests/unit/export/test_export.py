@@ -78,10 +78,10 @@ def test_export_then_import_into_a_new_wallet_reproduces_every_transaction(alice
 def test_formula_text_is_escaped_in_csv_and_restored_on_import(alice):
     source = wallet(alice, "Source")
     content = (
-        "Date,Description,Amount,Currency\n"
-        '2024-01-02,=HYPERLINK("http://evil"),-5.00,EUR\n'
-        "2024-01-03,@SUM(A1),7.00,EUR\n"
-    ).encode()
+        b"Date,Description,Amount,Currency\n"
+        b'2024-01-02,=HYPERLINK("http://evil"),-5.00,EUR\n'
+        b"2024-01-03,@SUM(A1),7.00,EUR\n"
+    )
     upload(alice, source, content, "a.csv")
     stored = {t.description for t in Transaction.objects(wallet=ObjectId(source))}
     assert stored == {'=HYPERLINK("http://evil")', "@SUM(A1)"}
