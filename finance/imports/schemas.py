@@ -110,14 +110,13 @@ class FailedRowSchema(ma.Schema):
     raw = ma.fields.Dict()
 
 
-class ReportSchema(ma.Schema):
-    import_id = ma.fields.String()
-    status = ma.fields.String()
-    dry_run = ma.fields.Boolean()
+class _ImportFacts(ma.Schema):
+    """What an import detected and counted: shared by the upload report and the record."""
+
     file_name = ma.fields.String(allow_none=True)
-    size = ma.fields.Integer()
-    sha256 = ma.fields.String()
-    format = ma.fields.String(metadata={"example": "csv"})
+    size = ma.fields.Integer(allow_none=True)
+    sha256 = ma.fields.String(allow_none=True)
+    format = ma.fields.String(allow_none=True, metadata={"example": "csv"})
     encoding = ma.fields.String(allow_none=True)
     delimiter = ma.fields.String(allow_none=True)
     sheet = ma.fields.String(allow_none=True)
@@ -134,7 +133,13 @@ class ReportSchema(ma.Schema):
     duplicate_rows = ma.fields.List(ma.fields.Integer())
     failed = ma.fields.Integer()
     notes = ma.fields.List(ma.fields.String())
-    duration_ms = ma.fields.Float()
+    duration_ms = ma.fields.Float(allow_none=True)
+    status = ma.fields.String(metadata={"example": "completed"})
+
+
+class ReportSchema(_ImportFacts):
+    import_id = ma.fields.String()
+    dry_run = ma.fields.Boolean()
     preview = ma.fields.List(ma.fields.Dict())
     failed_transactions = ma.fields.List(ma.fields.Nested(FailedRowSchema))
 
@@ -147,31 +152,9 @@ class UploadResponseSchema(ma.Schema):
     data = ma.fields.Nested(ReportSchema, required=True)
 
 
-class ImportSchema(ma.Schema):
+class ImportSchema(_ImportFacts):
     id = ma.fields.String(required=True)
     wallet_id = ma.fields.Function(lambda imp: str(imp.wallet), metadata={"type": "string"})
-    status = ma.fields.String()
-    file_name = ma.fields.String(allow_none=True)
-    size = ma.fields.Integer(allow_none=True)
-    sha256 = ma.fields.String(allow_none=True)
-    format = ma.fields.String(allow_none=True)
-    encoding = ma.fields.String(allow_none=True)
-    delimiter = ma.fields.String(allow_none=True)
-    sheet = ma.fields.String(allow_none=True)
-    header_row = ma.fields.Integer(allow_none=True)
-    header = ma.fields.List(ma.fields.String())
-    mapping = ma.fields.Dict()
-    mapping_source = ma.fields.String(allow_none=True)
-    confidence = ma.fields.Float(allow_none=True)
-    currency = ma.fields.String(allow_none=True)
-    overrides = ma.fields.Dict()
-    rows = ma.fields.Integer()
-    imported = ma.fields.Integer()
-    duplicates = ma.fields.Integer()
-    duplicate_rows = ma.fields.List(ma.fields.Integer())
-    failed = ma.fields.Integer()
-    notes = ma.fields.List(ma.fields.String())
-    duration_ms = ma.fields.Float(allow_none=True)
     error = ma.fields.String(allow_none=True)
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
