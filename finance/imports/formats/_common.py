@@ -215,7 +215,8 @@ SWIFT_KINDS = {"CHG": "fee", "COM": "fee", "INT": "interest", "DIV": "dividend",
 # Moves between the holder's own accounts (README conventions): savings, card autopay, ...
 _OWN_TRANSFER = re.compile(
     r"""\b(?:
-        (?:credit\s*)?card\s+(?:online\s+|auto\s*)?(?:payment|pmt|pymt)\b
+        credit\s*card\s+(?:online\s+)?(?:payment|pmt|pymt)\b
+      | card\s+(?:online|auto)\s*(?:payment|pmt|pymt)\b  # not "CARD PAYMENT TO <shop>"
       | autopay
       | (?:transfer|xfer|trf)\s+(?:to|from)\s+(?:my\s+|own\s+)?
         (?:savings?|checking|chequing|current|brokerage|investment)\b

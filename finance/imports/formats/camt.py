@@ -74,27 +74,26 @@ class _Names:
         q = self.q
         self.ntry, self.acct, self.bal = q("Ntry"), q("Acct"), q("Bal")
         self.statements = frozenset({q("Stmt"), q("Rpt"), q("Ntfctn")})
+        self.others = self.statements | {self.acct, self.bal}
         self.amt, self.cdi, self.ccy = self.path("Amt"), self.path("CdtDbtInd"), self.path("Ccy")
-        self.status = (self.path("Sts/Cd"), self.path("Sts"))
-        self.booking_dates = (self.path("BookgDt/Dt"), self.path("BookgDt/DtTm"))
-        self.value_dates = (self.path("ValDt/Dt"), self.path("ValDt/DtTm"))
+        self.sts, self.cd = q("Sts"), q("Cd")
+        self.booking_date, self.value_date = q("BookgDt"), q("ValDt")
+        self.dt, self.dttm = q("Dt"), q("DtTm")
         self.addtl = self.path("AddtlNtryInf")
         self.refs = {key: self.path(key) for key in ("NtryRef", "AcctSvcrRef")}
         self.ntry_dtls, self.tx_dtls = self.path("NtryDtls"), q("TxDtls")
         self.batch_count = self.path("NtryDtls/Btch/NbOfTxs")
         self.tx_amounts = (self.path("Amt"), self.path("AmtDtls/TxAmt/Amt"))
-        self.subfamily = self.path("BkTxCd/Domn/Fmly/SubFmlyCd")
-        self.proprietary = self.path("BkTxCd/Prtry/Cd")
+        self.bank_code = q("BkTxCd")
+        self.subfamily = self.path("Domn/Fmly/SubFmlyCd")
+        self.proprietary = self.path("Prtry/Cd")
         self.rmt_inf, self.ustrd = self.path("RmtInf"), q("Ustrd")
         self.tx_texts = (self.path("RmtInf/Strd/CdtrRefInf/Ref"), self.path("AddtlTxInf"))
+        self.related, self.nm, self.pty = q("RltdPties"), q("Nm"), q("Pty")
         # For a credit the counterparty is the debtor, for a debit the creditor.
-        self.names = {
-            sign: tuple(
-                self.path(f"RltdPties/{party}/{leaf}")
-                for party in parties
-                for leaf in ("Nm", "Pty/Nm")
-            )
-            for sign, parties in (("CRDT", ("Dbtr", "UltmtDbtr")), ("DBIT", ("Cdtr", "UltmtCdtr")))
+        self.parties = {
+            "CRDT": (q("Dbtr"), q("UltmtDbtr")),
+            "DBIT": (q("Cdtr"), q("UltmtCdtr")),
         }
         self.charges, self.charge_record = self.path("Chrgs"), q("Rcrd")
         self.charge_included = self.path("ChrgInclInd")
@@ -152,7 +151,13 @@ def _money(
 
 
 def _date(entry: Any, n: _Names, raw: dict[str, str]) -> dt.date:
-    value = _text(entry, *n.booking_dates) or _text(entry, *n.value_dates)
+    value = None
+    for tag in (n.booking_date, n.value_date):
+        holder = entry.find(tag)
+        if holder is not None:
+            value = _text(holder, (n.dt,), (n.dttm,))
+            if value:
+                break
     if value is None:
         raise RecordError(
             "missing",
@@ -170,6 +175,28 @@ def _date(entry: Any, n: _Names, raw: dict[str, str]) -> dt.date:
         ) from None
 
 
+def _status(entry: Any, n: _Names) -> str:
+    """``Sts`` holds the code (versions up to 07) or a ``Cd`` child (08 on); BOOK when absent."""
+    sts = entry.find(n.sts)
+    if sts is None:
+        return "BOOK"
+    text = (sts.text or "").strip() or _text(sts, (n.cd,)) or "BOOK"
+    return text.upper()
+
+
+def _counterparty(tx: Any, n: _Names, direction: str) -> str | None:
+    related = tx.find(n.related)
+    if related is None:
+        return None
+    for tag in n.parties[direction]:
+        party = related.find(tag)
+        if party is not None:
+            name = _text(party, (n.nm,), (n.pty, n.nm))
+            if name:
+                return clean_text(name)
+    return None
+
+
 def _purpose(tx: Any | None, n: _Names) -> str | None:
     if tx is None:
         return None
@@ -182,12 +209,19 @@ def _purpose(tx: Any | None, n: _Names) -> str | None:
 
 
 def _kind(entry: Any, tx: Any | None, n: _Names, booking: str | None, purpose: str | None) -> str:
-    sub = (tx is not None and _text(tx, n.subfamily)) or _text(entry, n.subfamily)
-    kind = _SUBFAMILY_KINDS.get((sub or "").upper())
-    if kind is None:
-        code = (tx is not None and _text(tx, n.proprietary)) or _text(entry, n.proprietary)
-        kind = swift_kind(code)
-    if kind == "cash":
+    """The transaction's own ``BkTxCd`` first, then the entry's: ISO sub-family, then a
+    proprietary SWIFT-style code; then the booking text; then own-account phrases."""
+    kind = None
+    for holder in (tx, entry):
+        code = None if holder is None else holder.find(n.bank_code)
+        if code is not None:
+            sub = _text(code, n.subfamily)
+            kind = _SUBFAMILY_KINDS.get(sub.upper()) if sub else None
+            if kind is None:
+                kind = swift_kind(_text(code, n.proprietary))
+            if kind != "cash":
+                break
+    if kind in (None, "cash"):
         kind = booking_text_kind(booking) or "cash"
     if kind == "cash" and is_own_transfer(booking, purpose):
         kind = "transfer"
@@ -217,11 +251,7 @@ def _entry_rows(
     txs = [] if details is None else details.findall(n.tx_dtls)
 
     def row(tx: Any | None, tx_signed: Decimal, tx_raw: dict[str, str], **extra) -> CanonicalRow:
-        name = (
-            clean_text(_text(tx, *n.names["CRDT" if tx_signed >= 0 else "DBIT"]))
-            if (tx is not None)
-            else None
-        )
+        name = None if tx is None else _counterparty(tx, n, "CRDT" if tx_signed >= 0 else "DBIT")
         purpose = _purpose(tx, n)
         return CanonicalRow(
             row_number=index,
@@ -284,12 +314,20 @@ class _Reader:
         self.total = Decimal(0)
         self.failed = False
 
-    def end(self, el: Any) -> None:
-        n, tag = self.n, el.tag
-        if tag == n.ntry:
-            self._entry(el)
-            el.clear()
-        elif tag == n.acct and self.currency is None:
+    def drain(self, pull: Any) -> None:
+        """Handle the elements the pull parser has finished; only a few kinds matter."""
+        ntry, others = self.n.ntry, self.n.others
+        for _, el in pull.read_events():
+            tag = el.tag
+            if tag == ntry:
+                self._entry(el)
+                el.clear()
+            elif tag in others:
+                self._other(el, tag)
+
+    def _other(self, el: Any, tag: str) -> None:
+        n = self.n
+        if tag == n.acct and self.currency is None:
             self.currency = currency_code(_text(el, n.ccy))
             if self.currency and self.currency not in self.stated:
                 self.stated.append(self.currency)
@@ -312,7 +350,7 @@ class _Reader:
 
     def _entry(self, el: Any) -> None:
         n = self.n
-        if (_text(el, *n.status) or "BOOK").upper() not in ("BOOK", "BOOKED"):
+        if _status(el, n) not in ("BOOK", "BOOKED"):
             self.skipped += 1
             return
         self.entries += 1
@@ -393,6 +431,8 @@ def _root_namespace(source: bytes | str) -> str:
         raise ImportRejected(
             f"The file is not well-formed XML (line {line}, column {column}).", 422
         ) from exc
+    except LookupError as exc:  # <?xml ... encoding="no-such-codec"?>
+        raise ImportRejected(f"The XML declares an unknown encoding ({exc}).", 422) from exc
     raise ImportRejected("The file is not an XML document.", 422)
 
 
@@ -412,11 +452,9 @@ def parse(data: bytes, options: ImportOptions) -> ParseResult:
     try:
         for offset in range(0, len(source), _CHUNK):
             pull.feed(source[offset : offset + _CHUNK])
-            for _, el in pull.read_events():
-                reader.end(el)
+            reader.drain(pull)
         pull.close()
-        for _, el in pull.read_events():
-            reader.end(el)
+        reader.drain(pull)
     except ParseError as exc:
         line, column = getattr(exc, "position", (0, 0))
         if not reader.rows and not reader.errors:

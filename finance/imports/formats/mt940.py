@@ -108,7 +108,10 @@ def _info(lines: list[str]) -> _Info:
         return _Info()
     first = lines[0]
     if len(first) > 3 and first[:3].isdigit() and not first[3].isalnum() and first[3] != " ":
-        return _structured("".join(lines), first[3])
+        text = "".join(lines)  # physical line breaks carry no meaning between subfields
+        separator = first[3]
+        if f"{separator}00" in text or f"{separator}20" in text:
+            return _structured(text, separator)
     text = join_wrapped([line.strip() for line in lines], _UNSTRUCTURED_WIDTH)
     if text.startswith("/") and _SLASH_TAGS.search(text):
         return _slash_tagged(text)
@@ -252,7 +255,11 @@ def _balance(value: str, message: _Message, warnings: list[str]) -> Decimal | No
         return None
     if message.currency is None:
         message.currency = currency_code(m.group(3))
-    amount = parse_amount(m.group(4), ",")
+    try:
+        amount = parse_amount(m.group(4), ",")
+    except ValueError:
+        warnings.append(f"Could not read the balance amount '{m.group(4)}'.")
+        return None
     return -amount if m.group(1) == "D" else amount
 
 

@@ -21,6 +21,7 @@ conversion.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -102,10 +103,10 @@ class _Node:
         node: _Node | None = self
         for part in parents:
             node = node.find(part) if node is not None else None
-        if node is not None:
-            for child in node.children:
-                if type(child) is tuple and child[0] == name:
-                    return _clean_leaf(child[1]) or None
+        for child in node.children if node is not None else ():
+            leaf = _as_leaf(child)
+            if leaf is not None and leaf[0] == name:
+                return _clean_leaf(leaf[1]) or None
         return None
 
     def iter(self, tags: frozenset[str], prune: frozenset[str] = frozenset()) -> Iterator[_Node]:
@@ -125,16 +126,23 @@ class _Node:
         """Leaf values of this subtree keyed by path ("PAYEE/NAME"); the first of repeats."""
         out = {} if out is None else out
         for child in self.children:
-            if type(child) is tuple:
-                key, text = prefix + child[0], child[1]
-            elif child.children:
+            leaf = _as_leaf(child)
+            if leaf is None:
                 child.flat(f"{prefix}{child.tag}/", out)
-                continue
-            else:  # an element with neither children nor text: an empty leaf
-                key, text = prefix + child.tag, ""
-            if key not in out:
-                out[key] = _clean_leaf(text)
+            elif prefix + leaf[0] not in out:
+                out[prefix + leaf[0]] = _clean_leaf(leaf[1])
         return out
+
+
+def _as_leaf(child: _Node | tuple[str, str]) -> tuple[str, str] | None:
+    """``(tag, text)`` of a leaf; ``None`` for an aggregate with children.
+
+    An element read as an aggregate but left without children (``<MEMO></MEMO>``,
+    ``<NAME><![CDATA[..]]></NAME>``) is a leaf too.
+    """
+    if type(child) is tuple:
+        return child
+    return None if child.children else (child.tag, child.text)
 
 
 def _build_tree(text: str, start: int) -> _Node:
@@ -220,7 +228,11 @@ def _declared_encoding(data: bytes) -> str | None:
     head = data[:4096]
     m = _XML_ENCODING.search(head)
     if m:
-        return m.group(1).decode("ascii")
+        name = m.group(1).decode("ascii")
+        try:
+            return codecs.lookup(name).name
+        except LookupError:
+            return name  # decode_text warns and falls back
     lt = head.find(b"<")
     header = dict(_SGML_HEADER_LINE.findall(head[: lt if lt >= 0 else None].decode("latin-1")))
     encoding = header.get("ENCODING", "").upper()

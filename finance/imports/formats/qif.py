@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from finance.imports.formats._common import (
+    RecordError,
     check_row_limit,
     clean_text,
     decode_text,
@@ -105,18 +106,6 @@ class _Record:
         return raw
 
 
-class _RecordError(Exception):
-    def __init__(self, error_type: str, field: str, value: str | None, message: str, hint: str):
-        super().__init__(message)
-        self.error_type, self.field, self.value, self.message, self.hint = (
-            error_type,
-            field,
-            value,
-            message,
-            hint,
-        )
-
-
 def _read(lines: list[str]) -> tuple[list[_Record], dict[str, str]]:
     """Split the file into transaction records; also the security-name -> symbol list."""
     records: list[_Record] = []
@@ -124,27 +113,32 @@ def _read(lines: list[str]) -> tuple[list[_Record], dict[str, str]]:
     section: str | None = None
     fields: dict[str, list[str]] = {}
     start = 0
-    for line_no, line in enumerate(lines, 1):
-        stripped = line.strip()
-        if not stripped:
+    for line_no, physical in enumerate(lines, 1):
+        line = physical.strip()
+        if not line:
             continue
-        if stripped.startswith("!"):
+        code = line[0]
+        if code == "!":
             if fields:  # a header inside an unterminated record ends it
                 _close(section, fields, start, False, records, securities)
                 fields = {}
-            head = stripped[1:].lower()
+            head = line[1:].lower()
             if head.startswith("type:"):
                 section = head[5:].strip()
-            elif head.startswith(("account", "option", "clear")):
-                section = "account" if head.startswith("account") else section
+            elif head.startswith("account"):
+                section = "account"  # account list entries, not transactions
             continue
-        if stripped == "^" or stripped.startswith("^"):
+        if code == "^":
             _close(section, fields, start, True, records, securities)
             fields = {}
             continue
         if not fields:
             start = line_no
-        fields.setdefault(line[0], []).append(line[1:].rstrip())
+        values = fields.get(code)
+        if values is None:
+            fields[code] = [line[1:]]
+        else:
+            values.append(line[1:])
     if fields:
         _close(section, fields, start, False, records, securities)
     return records, securities
@@ -256,7 +250,7 @@ def _invest_rows(
         try:
             return abs(parse_amount(value, decimal_mark))
         except ValueError:
-            raise _RecordError(
+            raise RecordError(
                 "invalid", code, value, f"'{value}' is not a number.", "Write numbers like 1234.56."
             ) from None
 
@@ -279,7 +273,7 @@ def _invest_rows(
             gross = quantity * price
             amount = gross + commission if action in _BUY else gross - commission
         else:
-            raise _RecordError(
+            raise RecordError(
                 "missing",
                 "T",
                 None,
@@ -370,10 +364,10 @@ def _record_rows(
     currency: str | None,
     securities: dict[str, str],
 ) -> list[CanonicalRow]:
-    """The rows of one record (none for a non-cash investment action); raises _RecordError."""
+    """The rows of one record (none for a non-cash investment action); raises RecordError."""
     raw = record.raw()
     if not record.complete:
-        raise _RecordError(
+        raise RecordError(
             "format",
             "^",
             None,
@@ -382,13 +376,11 @@ def _record_rows(
         )
     date_s = record.get("D")
     if not date_s:
-        raise _RecordError(
-            "missing", "D", None, "The record has no date (D line).", "Add a D line."
-        )
+        raise RecordError("missing", "D", None, "The record has no date (D line).", "Add a D line.")
     try:
         date = read_date(date_s)
     except ValueError:
-        raise _RecordError(
+        raise RecordError(
             "invalid",
             "D",
             date_s,
@@ -402,7 +394,7 @@ def _record_rows(
             amount = parse_amount(amount_s, decimal_mark)
         splits = [parse_amount(v, decimal_mark) for v in record.fields.get("$", ())]
     except ValueError:
-        raise _RecordError(
+        raise RecordError(
             "invalid",
             "T" if amount is None and amount_s else "$",
             amount_s if amount is None else " | ".join(record.fields.get("$", ())),
@@ -414,7 +406,7 @@ def _record_rows(
         return _invest_rows(record, amount, base, securities, decimal_mark)
     if amount is None:
         if not splits:
-            raise _RecordError(
+            raise RecordError(
                 "missing",
                 "T",
                 None,
@@ -446,18 +438,8 @@ def parse(data: bytes, options: ImportOptions) -> ParseResult:
     for index, record in enumerate(records, 1):
         try:
             produced = _record_rows(record, index, read_date, decimal_mark, currency, securities)
-        except _RecordError as err:
-            errors.append(
-                RowError(
-                    row_number=index,
-                    error_type=err.error_type,
-                    message=err.message,
-                    field_name=err.field,
-                    value=err.value,
-                    suggestion=err.hint,
-                    raw=record.raw(),
-                )
-            )
+        except RecordError as err:
+            errors.append(err.row_error(index, record.raw()))
             continue
         if not produced:
             skipped += 1

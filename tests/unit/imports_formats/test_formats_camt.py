@@ -188,6 +188,8 @@ def test_declared_and_overridden_encodings():
     assert result.rows[0].asset_name == "Bäckerei Grün"
     with pytest.raises(ImportRejected, match="Unknown text encoding"):
         camt.parse(body.encode(), ImportOptions(encoding="no-such-codec"))
+    with pytest.raises(ImportRejected, match="unknown encoding"):
+        camt.parse(b'<?xml version="1.0" encoding="UTF-9"?>' + body.encode(), ImportOptions())
 
 
 def test_currency_fallback_and_row_cap():
@@ -201,6 +203,8 @@ def test_currency_fallback_and_row_cap():
 
     result = camt.parse(document(entry), ImportOptions(wallet_currency="SEK"))
     assert result.rows[0].currency == "SEK"
+    formula = entry.replace(b"</Ntry>", b"<AddtlNtryInf>=1+2 @x</AddtlNtryInf></Ntry>")
+    assert camt.parse(document(formula), ImportOptions()).rows[0].asset_name == "=1+2 @x"
     with pytest.raises(ImportRejected) as caught:
         camt.parse(document(entry * 2), ImportOptions(max_rows=1))
     assert caught.value.status == 413

@@ -97,6 +97,8 @@ def test_join_wrapped():
     [
         (("TRANSFER TO SAVINGS XXXX4471",), True),
         (("CITI CARD ONLINE PAYMENT",), True),
+        (("CREDIT CARD PAYMENT - THANK YOU",), True),
+        (("CARD PAYMENT TO TESCO STORES 3217",), False),  # a UK card purchase
         (("ONLINE-UEBERWEISUNG", "Uebertrag Tagesgeld"), True),
         (("UMBUCHUNG",), True),
         (("ZELLE FROM PAT LEE",), False),

@@ -112,6 +112,32 @@ def test_structured_86_with_other_separator_and_no_name():
     )
 
 
+def test_free_text_starting_with_digits_is_not_taken_for_subfields():
+    data = message(
+        ":61:2401020102D1,00NMSCNONREF",
+        ":86:123-456 Invoice 2024/77",
+        ":62F:C240102EUR99,00",
+    )
+    assert mt940.parse(data, ImportOptions()).rows[0].description == "123-456 Invoice 2024/77"
+
+
+def test_formula_like_text_is_kept_verbatim():
+    data = message(
+        ":61:2401020102D1,00NMSCNONREF",
+        ":86:166?00+GUTSCHRIFT?20=HYPERLINK(x) -1?32@home",
+        ":62F:C240102EUR99,00",
+    )
+    row = mt940.parse(data, ImportOptions()).rows[0]
+    assert (row.asset_name, row.description) == ("@home", "=HYPERLINK(x) -1")
+
+
+def test_unreadable_balance_is_a_warning():
+    data = message(":61:2401020102D1,00NMSCNONREF", ":62F:C240102EUR9,9,9")
+    result = mt940.parse(data, ImportOptions())
+    assert len(result.rows) == 1
+    assert any("balance amount '9,9,9'" in w for w in result.warnings)
+
+
 def test_truncated_file_flags_the_last_record():
     data = SAMPLE.read_bytes()
     cut = data[: data.index(b":61:2405310531CR0,42") + 16]  # inside the last amount

@@ -193,6 +193,20 @@ def test_utf8_bytes_under_a_cp1252_header_are_read_as_utf8():
     assert result.warnings
 
 
+def test_xml_declaration_and_cdata():
+    data = (
+        '<?xml version="1.0" encoding="utf8"?><OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS>'
+        "<CURDEF>EUR</CURDEF><BANKTRANLIST><STMTTRN><TRNTYPE>DEBIT</TRNTYPE>"
+        "<DTPOSTED>20240105</DTPOSTED><TRNAMT>-5.00</TRNAMT>"
+        "<NAME><![CDATA[Café & Co <Berlin>]]></NAME><MEMO><!-- none --></MEMO></STMTTRN>"
+        "</BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>"
+    ).encode()
+    result = ofx.parse(data, ImportOptions())
+    assert (result.encoding, result.warnings) == ("utf-8", [])
+    assert result.rows[0].asset_name == "Café & Co <Berlin>"
+    assert result.rows[0].description is None
+
+
 def test_explicit_encoding_wins():
     trn = "<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20240105<TRNAMT>-5.00<NAME>Żabka</STMTTRN>"
     result = ofx.parse(bank(trn.encode("cp1250")), ImportOptions(encoding="cp1250"))

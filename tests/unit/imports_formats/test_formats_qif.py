@@ -122,3 +122,9 @@ def test_utf8_and_cp1252_payees():
     assert qif.parse(text.encode("utf-8"), ImportOptions()).encoding == "utf-8"
     result = qif.parse(text.encode("cp1252"), ImportOptions())
     assert (result.encoding, result.rows[0].asset_name) == ("cp1252", "Café Müller")
+
+
+def test_row_cap_is_a_413():
+    with pytest.raises(ImportRejected) as caught:
+        parse("!Type:Bank\n" + "D1/2/24\nT-1\n^\n" * 3, max_rows=2)
+    assert caught.value.status == 413
