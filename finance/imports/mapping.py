@@ -305,7 +305,7 @@ _NUMERIC = frozenset(
      "credit", "balance"}
 )
 _SPARSE_OK = frozenset({"fee", "debit", "credit", "asset_symbol", "description", "memo"})
-_TEXT = frozenset({"asset_name", "description", "memo", "counterparty", "payer", "payee"})
+_NAMES = frozenset({"asset_name", "counterparty", "payer", "payee"})
 
 
 def _mostly(share: float) -> float:
@@ -332,8 +332,8 @@ def _fit(name: str, p: _Profile) -> float:
         return 1.0 if p.symbols / p.filled >= 0.6 else 0.3
     if share["numbers"] >= 0.8 or share["dates"] >= 0.8:
         return 0.2
-    if name in _TEXT and len(p.distinct) == 1 and p.filled >= 5:
-        return 0.5  # the same word on every row names the account, not the row
+    if name in _NAMES and len(p.distinct) == 1 and p.filled >= 5:
+        return 0.5  # the same name on every row names the account, not the row
     if name == "memo" and p.filled >= 8 and len(p.distinct) <= 0.35 * p.filled:
         return 0.5  # a handful of repeated codes (Chase's DEBIT/CREDIT) is not a memo
     return 1.0

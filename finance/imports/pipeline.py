@@ -23,7 +23,7 @@ from finance.imports.mapping import (
     overall_confidence,
 )
 from finance.imports.normalise import Plan, RowNormaliser, file_currency, make_plan
-from finance.imports.readers import Row, ZipLimits, check_zip, text_rows, workbook_sheets
+from finance.imports.readers import Row, SpreadsheetLimits, check_zip, text_rows, workbook_sheets
 from finance.imports.sniff import STRUCTURED_FORMATS, Sniffed, sniff
 from finance.imports.table import SCAN_ROWS, Table, find_table, is_end_of_table
 from finance.imports.types import (
@@ -64,7 +64,7 @@ def parse_statement(
     filename: str | None = None,
     options: ImportOptions | None = None,
     resolve_mapping: MappingResolver | None = None,
-    zip_limits: ZipLimits | None = None,
+    spreadsheet_limits: SpreadsheetLimits | None = None,
 ) -> ParseResult:
     """Read a statement file into canonical rows and error rows.
 
@@ -76,7 +76,7 @@ def parse_statement(
     sniffed = sniff(data, options)
     if sniffed.format in STRUCTURED_FORMATS:
         return _parse_structured(data, sniffed, options)
-    prepared = _prepare(data, sniffed, options, resolve_mapping, zip_limits)
+    prepared = _prepare(data, sniffed, options, resolve_mapping, spreadsheet_limits)
     rows, errors, stopped_at = _normalise_rows(prepared, options.max_rows)
     table, plan = prepared.table, prepared.plan
     if not rows and not errors:
@@ -166,9 +166,9 @@ def _prepare(
     sniffed: Sniffed,
     options: ImportOptions,
     resolve_mapping: MappingResolver | None,
-    zip_limits: ZipLimits | None,
+    spreadsheet_limits: SpreadsheetLimits | None,
 ) -> _Prepared:
-    table, sheet = _locate(data, sniffed, options, zip_limits)
+    table, sheet = _locate(data, sniffed, options, spreadsheet_limits)
     sample_rows = [cells for _, cells in table.sample]
     heuristic = heuristic_mapping(table.header, sample_rows, date_format=options.date_format)
     if options.mapping:
@@ -189,13 +189,19 @@ def _prepare(
 
 
 def _locate(
-    data: bytes, sniffed: Sniffed, options: ImportOptions, zip_limits: ZipLimits | None
+    data: bytes,
+    sniffed: Sniffed,
+    options: ImportOptions,
+    spreadsheet_limits: SpreadsheetLimits | None,
 ) -> tuple[Table, str | None]:
     """The table of a text file, or of the first worksheet that has one."""
     if sniffed.format in ("xlsx", "xls"):
+        limits = spreadsheet_limits or SpreadsheetLimits()
         if sniffed.format == "xlsx":
-            check_zip(data, zip_limits or ZipLimits())
-        sources: Iterator[tuple[str | None, Iterator[Row]]] = workbook_sheets(data, options.sheet)
+            check_zip(data, limits)
+        sources: Iterator[tuple[str | None, Iterator[Row]]] = workbook_sheets(
+            data, options.sheet, limits
+        )
     else:
         text = text_rows(data, sniffed.encoding or "utf-8", sniffed.delimiter or ",")
         sources = iter([(None, text)])

@@ -1,9 +1,10 @@
 """Bytes → rows of cells, numbered by the physical line or sheet row users see.
 
-Rows are produced lazily so a large file is walked once and never held as
-a list of rows: text is decoded in chunks straight into the ``csv`` module,
-and spreadsheet rows come one at a time from calamine's Rust reader (imported
-only when a spreadsheet arrives, to keep it off the service's import path).
+Text rows are produced lazily, so a large file is walked once and never held
+as a list of rows: it is decoded in chunks straight into the ``csv`` module.
+Spreadsheets are read by calamine's Rust reader in a child process (see
+:class:`SpreadsheetLimits`), so neither it nor its import ever touches the
+web worker.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import os
+import pickle
+import subprocess
+import sys
 import zipfile
-import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,20 +29,28 @@ Row = tuple[int, list[Any]]
 
 
 @dataclass(frozen=True, slots=True)
-class ZipLimits:
-    """Caps checked on an XLSX's ZIP directory before the spreadsheet reader opens it.
+class SpreadsheetLimits:
+    """Caps for reading a workbook.
 
-    Real workbooks inflate 5-30x; a zip bomb inflates thousands of times.
+    The ZIP directory of an XLSX is checked before anything is inflated (real
+    workbooks inflate 5-30x, a zip bomb thousands of times). The reader then
+    runs in a child process held to ``max_memory`` bytes of address space and
+    ``timeout`` seconds: a crafted workbook can make the native reader reserve
+    hundreds of gigabytes (one cell at XFD1048576, a shared-string count of
+    four billion), and the allocation failure aborts the whole process, which
+    must be a child and not the web worker.
     """
 
     max_uncompressed: int = 256 * 1024 * 1024
     max_ratio: int = 200
     max_entries: int = 10_000
+    max_memory: int = 1024 * 1024 * 1024
+    timeout: float = 20.0  # under API Gateway's 29 s, so the caller still gets a clear 4xx
 
 
 def text_rows(data: bytes, encoding: str, delimiter: str) -> Iterator[Row]:
     """``(line, cells)`` for each record; ``line`` is where the record starts."""
-    codec, skip = codec_for(encoding)
+    codec, skip = codec_for(data, encoding)
     source = io.BytesIO(data)
     source.seek(skip)
     stream = io.TextIOWrapper(source, encoding=codec, newline="")
@@ -60,87 +72,108 @@ def text_rows(data: bytes, encoding: str, delimiter: str) -> Iterator[Row]:
         ) from None
 
 
-def check_zip(data: bytes, limits: ZipLimits) -> None:
-    """Refuse an archive whose directory promises more than a statement could need.
-
-    Every member is then inflated once in small chunks: ``zipfile`` stops at
-    the declared size and verifies the CRC, so a directory that lies about
-    sizes is caught here rather than inside the spreadsheet reader.
-    """
+def check_zip(data: bytes, limits: SpreadsheetLimits) -> None:
+    """Refuse an archive whose directory promises more than a statement could need."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-            if len(members) > limits.max_entries:
-                raise ImportRejected(
-                    f"The workbook has {len(members)} parts, more than the {limits.max_entries} "
-                    "a spreadsheet needs; it was refused as a possible zip bomb.",
-                    422,
-                )
-            total = sum(m.file_size for m in members)
-            if total > limits.max_uncompressed:
-                raise ImportRejected(
-                    f"The workbook would unpack to {total // 2**20} MB, over the "
-                    f"{limits.max_uncompressed // 2**20} MB limit.",
-                    413,
-                )
-            for member in members:
-                ratio = member.file_size / max(member.compress_size, 1)
-                if member.file_size > 1 << 20 and ratio > limits.max_ratio:
-                    raise ImportRejected(
-                        f"The workbook part {member.filename!r} is compressed {ratio:.0f}:1, "
-                        f"beyond the {limits.max_ratio}:1 limit; it was refused as a possible "
-                        "zip bomb.",
-                        422,
-                    )
-            for member in members:
-                with archive.open(member) as part:
-                    while part.read(1 << 16):
-                        pass
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError):
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
         raise ImportRejected(
             "The workbook is a damaged ZIP archive and cannot be read.", 422
         ) from None
+    if len(members) > limits.max_entries:
+        raise ImportRejected(
+            f"The workbook has {len(members)} parts, more than the {limits.max_entries} "
+            "a spreadsheet needs; it was refused as a possible zip bomb.",
+            422,
+        )
+    total = sum(m.file_size for m in members)
+    if total > limits.max_uncompressed:
+        raise ImportRejected(
+            f"The workbook would unpack to {total // 2**20} MB, over the "
+            f"{limits.max_uncompressed // 2**20} MB limit.",
+            413,
+        )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > 1 << 20 and ratio > limits.max_ratio:
+            raise ImportRejected(
+                f"The workbook part {member.filename!r} is compressed {ratio:.0f}:1, "
+                f"beyond the {limits.max_ratio}:1 limit; it was refused as a possible "
+                "zip bomb.",
+                422,
+            )
+
+
+# Runs in a fresh interpreter (-I -S: no site hooks, no PYTHON* variables) with the parent's
+# sys.path. It answers with a pickle: ("ok", [(sheet, first row, rows), ...]) or
+# ("error", reason). The address-space cap is enforced on Linux (our servers and Lambda);
+# platforms that refuse RLIMIT_AS still get the process boundary and the timeout.
+_READER = r"""
+import io, json, pickle, resource, sys
+cap = int(sys.argv[1])
+try:
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+except (ValueError, OSError):
+    pass
+sys.path[:0] = json.loads(sys.argv[2])
+
+def read(data):
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
+    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    sheets = []
+    for meta in book.sheets_metadata:
+        if meta.typ == SheetTypeEnum.WorkSheet:
+            sheet = book.get_sheet_by_name(meta.name)
+            first = sheet.start[0] if sheet.start else 0
+            sheets.append((meta.name, first, sheet.to_python()))
+    return sheets
+
+try:
+    answer = ("ok", read(sys.stdin.buffer.read()))
+except BaseException as exc:  # calamine errors and Rust panics alike
+    answer = ("error", type(exc).__name__)
+sys.stdout.buffer.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+"""
 
 
 def workbook_sheets(
-    data: bytes, sheet: str | None = None
+    data: bytes, sheet: str | None = None, limits: SpreadsheetLimits | None = None
 ) -> Iterator[tuple[str, Iterator[Row]]]:
     """``(sheet name, rows)`` for each worksheet in workbook order, or the one asked for.
 
-    ``sheet`` may be a name (case-insensitive) or a 1-based position.
+    ``sheet`` may be a name (case-insensitive) or a 1-based position. Rows are
+    numbered by their sheet row, so a header on row 11 is reported as 11.
     """
-    from python_calamine import CalamineWorkbook, SheetTypeEnum
-
-    with _unreadable_as_rejected():
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        names = [
-            m.name for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet
-        ]
+    sheets = _read_isolated(data, limits or SpreadsheetLimits())
+    names = [name for name, _, _ in sheets]
     if sheet is not None:
-        names = [_pick_sheet(names, sheet)]
-    for name in names:
-        with _unreadable_as_rejected():
-            rows = workbook.get_sheet_by_name(name)
-        yield name, _sheet_rows(rows)
+        wanted = _pick_sheet(names, sheet)
+        sheets = [entry for entry in sheets if entry[0] == wanted]
+    for name, first, rows in sheets:
+        yield name, _numbered(first, rows)
 
 
-@contextmanager
-def _unreadable_as_rejected() -> Iterator[None]:
-    """calamine's errors, and the Rust panics a damaged file can trigger, become a 422.
-
-    A panic surfaces as pyo3's ``PanicException``, which derives from
-    ``BaseException``, so it is matched by name; anything else propagates.
-    """
-    from python_calamine import CalamineError
-
+def _read_isolated(data: bytes, limits: SpreadsheetLimits) -> list[tuple[str, int, list]]:
+    """Read every worksheet with calamine in a child process (see :class:`SpreadsheetLimits`)."""
+    command = [sys.executable, "-I", "-S", "-c", _READER, str(limits.max_memory),
+               json.dumps(sys.path)]
     try:
-        yield
-    except CalamineError as exc:
-        raise _unreadable(type(exc).__name__) from None
-    except BaseException as exc:
-        if type(exc).__name__ != "PanicException":
-            raise
-        raise _unreadable("the reader failed on its contents") from None
+        done = subprocess.run(  # noqa: S603 - our interpreter and our script, no shell
+            command, input=data, capture_output=True, timeout=limits.timeout, check=False,
+            env={**os.environ, "RUST_BACKTRACE": "0"},
+        )
+    except subprocess.TimeoutExpired:
+        raise ImportRejected(
+            f"The spreadsheet took longer than {limits.timeout:.0f} s to read and was refused.",
+            422,
+        ) from None
+    if done.returncode != 0 or not done.stdout:
+        raise _unreadable("the reader stopped on its contents")
+    status, payload = pickle.loads(done.stdout)  # noqa: S301 - written by our own child
+    if status != "ok":
+        raise _unreadable(payload)
+    return payload
 
 
 def _unreadable(reason: str) -> ImportRejected:
@@ -165,11 +198,9 @@ def _pick_sheet(names: list[str], wanted: str) -> str:
 _AS_READ = frozenset({str, float, int, dt.datetime, dt.date})
 
 
-def _sheet_rows(sheet: Any) -> Iterator[Row]:
-    # calamine starts rows at the sheet's first row, so the position is the sheet row.
-    with _unreadable_as_rejected():
-        for number, cells in enumerate(sheet.iter_rows(), start=1):
-            yield number, [c if type(c) in _AS_READ else _plain(c) for c in cells]
+def _numbered(first: int, rows: list[list[Any]]) -> Iterator[Row]:
+    for number, cells in enumerate(rows, start=first + 1):
+        yield number, [c if type(c) in _AS_READ else _plain(c) for c in cells]
 
 
 def _plain(cell: Any) -> str:

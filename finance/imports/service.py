@@ -8,12 +8,15 @@ storage, error rows, the import record, undo — and never touches ``flask.reque
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
+import pymongo
 from bson import ObjectId
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from ..db import run_in_transaction
 from ..errors import ApiError, Conflict, ValidationError
@@ -31,6 +34,8 @@ from .store import (
 )
 from .types import CanonicalRow, ImportOptions, ImportRejected, ParseResult, RowError
 
+log = logging.getLogger("finance.imports")
+
 DRY_RUN_ROWS = 20
 DUPLICATE_ROWS_SHOWN = 1000
 OVERRIDE_FIELDS = (
@@ -42,6 +47,10 @@ OVERRIDE_FIELDS = (
     "decimal_mark",
     "mapping",
 )
+INTERRUPTED = "Interrupted; a later upload of the same file completed it."
+STORE_FAILED = "Storing the rows failed."
+#: After an outage, marking the import failed is worth only a short wait for the database.
+MARK_FAILED_AFTER_OUTAGE_S = 0.5
 
 
 def resolve_wallet(owner: ObjectId, wallet_id: str | None, wallet_name: str | None) -> Wallet:
@@ -185,10 +194,8 @@ def import_statement(
             result.errors, owner=owner, wallet=wallet.id, import_id=record.id
         )
         store_errors(error_docs)
-    except Exception:
-        Import.objects(id=record.id).update_one(
-            set__status="failed", set__error="Storing the rows failed."
-        )
+    except Exception as exc:
+        _mark_failed(record, exc)
         raise
     duration = round((time.perf_counter() - started) * 1000, 1)
     Import.objects(id=record.id).update_one(
@@ -198,7 +205,9 @@ def import_statement(
         set__failed=len(result.errors),
         set__duplicate_rows=outcome.duplicate_rows[:DUPLICATE_ROWS_SHOWN],
         set__duration_ms=duration,
+        unset__error=True,  # a concurrent upload of the same file may have called it interrupted
     )
+    _close_interrupted(record)
     _remember_mapping(owner, result, outcome.imported + len(outcome.duplicate_rows))
     for doc, item in zip(error_docs, failed, strict=True):
         item.update(id=str(doc["_id"]), wallet_id=str(wallet.id), import_id=str(record.id))
@@ -213,6 +222,36 @@ def import_statement(
         status="completed",
     )
     return _response(report, failed, _message(report))
+
+
+def _mark_failed(record: Import, exc: Exception) -> None:
+    """Best effort: if the database is gone, the record stays "processing" until the file is
+    uploaded again (:func:`_close_interrupted`); the request's own error is what matters."""
+    timeout = MARK_FAILED_AFTER_OUTAGE_S if isinstance(exc, ConnectionFailure) else None
+    try:
+        with pymongo.timeout(timeout):
+            Import.objects(id=record.id).update_one(set__status="failed", set__error=STORE_FAILED)
+    except PyMongoError as mark_exc:
+        log.warning("could not mark import %s failed: %s", record.id, type(mark_exc).__name__)
+
+
+def _close_interrupted(record: Import) -> None:
+    """Earlier uploads of this file into this wallet still "processing" were cut off (the
+    process died mid-store); this upload has stored the rest, so they are failed, each with
+    the number of rows it did store (undoing it removes exactly those)."""
+    stale = Import.objects(
+        owner=record.owner,
+        wallet=record.wallet,
+        created_at__lte=record.created_at,
+        id__ne=record.id,
+        sha256=record.sha256,
+        status="processing",
+    ).only("id")
+    for old in stale:
+        stored = Transaction.objects(import_id=old.id).count()
+        Import.objects(id=old.id, status="processing").update_one(
+            set__status="failed", set__error=INTERRUPTED, set__imported=stored
+        )
 
 
 def _record_fields(report: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import zipfile
 from collections import Counter
@@ -44,6 +45,8 @@ _MT940_START = re.compile(r"^:20:", re.MULTILINE)
 _MT940_BALANCE = re.compile(r"^:60[FM]:", re.MULTILINE)
 _QIF = ("!type:", "!account", "!option:", "!clear:")
 _DELIMITERS = (",", ";", "\t", "|")
+# Anchored at line starts so lines without such bytes cost one linear scan.
+_NON_ASCII_LINE = re.compile(rb"^[^\n\x80-\xff]*[\x80-\xff][^\n]*", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +175,9 @@ def _is_utf8(data: bytes) -> bool:
 def _single_byte_encoding(data: bytes) -> str:
     from charset_normalizer import from_bytes
 
-    evidence = b"\n".join(line for line in data.splitlines() if max(line, default=0) > 127)
+    evidence = b"\n".join(
+        match.group() for match in itertools.islice(_NON_ASCII_LINE.finditer(data), 2000)
+    )
     best = from_bytes(
         evidence[:HEAD_BYTES], cp_isolation=["cp1250", "cp1252", "latin_1"]
     ).best()
@@ -196,17 +201,22 @@ def _checked_encoding(name: str) -> str:
         raise ImportRejected(f"{name!r} is not a known text encoding.", 422) from None
 
 
-def codec_for(encoding: str) -> tuple[str, int]:
-    """The Python codec and the number of BOM bytes to skip for a reported encoding."""
-    if encoding in ("utf-16-le", "utf-16-be"):
-        bom = codecs.BOM_UTF16_LE if encoding.endswith("le") else codecs.BOM_UTF16_BE
-        return encoding, len(bom)
+def codec_for(data: bytes, encoding: str) -> tuple[str, int]:
+    """The Python codec for a reported encoding, and how many leading BOM bytes to skip.
+
+    ``utf-16-le``/``-be`` name the byte order whether or not the file starts
+    with a BOM, so the BOM is skipped only when it is there; ``utf-8-sig``
+    skips its own.
+    """
+    for bom, name in _BOMS:
+        if name == encoding and name.startswith("utf-16") and data.startswith(bom):
+            return encoding, len(bom)
     return encoding, 0
 
 
 def decode_head(data: bytes, encoding: str, size: int = HEAD_BYTES) -> str:
     """The first ``size`` bytes as text, cut at the last complete line."""
-    codec, skip = codec_for(encoding)
+    codec, skip = codec_for(data, encoding)
     chunk = data[skip : skip + size]
     try:
         text = chunk.decode(codec, errors="strict" if len(chunk) == len(data) - skip else "ignore")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -68,12 +69,18 @@ _DR_CR = re.compile(r"\s*\b(dr|cr|db|d|c)\.?\s*$", re.IGNORECASE)
 
 
 def decimal_from_float(value: float) -> Decimal:
-    """Shortest exact decimal for a spreadsheet double (``-34.2`` not ``-34.2000000000000028``)."""
-    if value != value or value in (float("inf"), float("-inf")):
+    """Shortest exact decimal for a spreadsheet double (``-34.2`` not ``-34.2000000000000028``).
+
+    ``repr`` already gives the shortest text that reads back as the same
+    double; only when that text is long (arithmetic residue such as
+    ``0.30000000000000004``) is it rounded to 10 decimals first.
+    """
+    if not math.isfinite(value):
         raise ValueError("not a finite number")
     if value.is_integer():
         return Decimal(int(value))
-    return Decimal(repr(round(value, 10)))
+    text = repr(value)
+    return Decimal(text if len(text) < 16 else repr(round(value, 10)))
 
 
 def looks_like_number(text: str) -> bool:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from ..auth.current import current_user, protect
+from ..common.blueprint import Blueprint
 from ..common.pagination import envelope
 from . import service
 from .schemas import (

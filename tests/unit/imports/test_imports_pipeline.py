@@ -12,7 +12,7 @@ import pytest
 
 from finance.imports.mapping import MappingResult
 from finance.imports.pipeline import detect_currency, parse_statement
-from finance.imports.readers import ZipLimits
+from finance.imports.readers import SpreadsheetLimits
 from finance.imports.types import CanonicalRow, ImportOptions, ImportRejected, RowError
 
 
@@ -80,6 +80,21 @@ def test_xlsx_first_sheet_with_a_table_wins_and_cells_are_typed():
     assert any("named '.xls' but its content is XLSX" in w for w in result.warnings)
 
 
+def test_sheet_rows_keep_their_numbers_when_the_sheet_starts_lower_down():
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row, values in ((3, ("Date", "Amount")), (4, ("2024-01-01", 1)), (6, ("2024-01-03", 3))):
+        for column, value in zip("CD", values, strict=True):
+            sheet[f"{column}{row}"] = value
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = parse_statement(buffer.getvalue())
+    assert result.header_row == 3
+    assert [row.row_number for row in result.rows] == [4, 6]
+    forced = parse_statement(buffer.getvalue(), options=ImportOptions(header_row=3))
+    assert forced.header == ["Date", "Amount"]
+
+
 def test_sheet_override_by_name_or_position():
     data = _xlsx({
         "A": [["Date", "Amount"], ["2024-01-01", 1]],
@@ -116,8 +131,8 @@ def test_zip_bomb_xlsx_is_refused_by_its_compression_ratio():
 
 
 def test_zip_bomb_xlsx_is_refused_by_its_unpacked_size():
-    error = _rejected(_zip_bomb(3 * 1024 * 1024),
-                      zip_limits=ZipLimits(max_uncompressed=2 * 1024 * 1024, max_ratio=10_000))
+    limits = SpreadsheetLimits(max_uncompressed=2 * 1024 * 1024, max_ratio=10_000)
+    error = _rejected(_zip_bomb(3 * 1024 * 1024), spreadsheet_limits=limits)
     assert error.status == 413
     assert "over the 2 MB limit" in error.detail
 
@@ -132,7 +147,102 @@ def test_xlsx_whose_directory_lies_about_sizes_is_refused():
     data[entry + 24: entry + 28] = (10).to_bytes(4, "little")
     error = _rejected(bytes(data))
     assert error.status == 422
-    assert "damaged ZIP" in error.detail
+    assert "could not be read" in error.detail
+
+
+def _rewrite(workbook: bytes, part: str, change) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(workbook))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in source.namelist():
+            body = source.read(name)
+            archive.writestr(name, change(body.decode()).encode() if name == part else body)
+    return buffer.getvalue()
+
+
+def test_a_cell_at_the_far_corner_cannot_take_the_process_down():
+    # calamine allocates the dense range A1:XFD1048576 (about 550 GB) and the
+    # failed allocation aborts its process: the reader's child, not this one.
+    good = _xlsx({"S": [["Date", "Amount"], ["2024-01-01", 1]]})
+    corner = _rewrite(good, "xl/worksheets/sheet1.xml",
+                      lambda xml: xml.replace('r="B2"', 'r="XFD1048576"'))
+    error = _rejected(corner)
+    assert (error.status, "could not be read" in error.detail) == (422, True)
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _shared_strings_xlsx(unique_count: int) -> bytes:
+    """A minimal workbook whose one text cell points into sharedStrings.xml."""
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            "</Types>"),
+        "_rels/.rels": f'<Relationships xmlns="{_RELS}"><Relationship Id="r1" '
+                       f'Type="{_DOC}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{_MAIN}" xmlns:r="{_DOC}"><sheets>'
+                           '<sheet name="S" sheetId="1" r:id="r1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{_RELS}"><Relationship Id="r1" Type="{_DOC}/worksheet" '
+            f'Target="worksheets/sheet1.xml"/><Relationship Id="r2" Type="{_DOC}/sharedStrings" '
+            'Target="sharedStrings.xml"/></Relationships>'),
+        "xl/sharedStrings.xml": f'<sst xmlns="{_MAIN}" count="{unique_count}" '
+                                f'uniqueCount="{unique_count}"><si><t>Date</t></si></sst>',
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{_MAIN}"><sheetData><row r="1">'
+                                    '<c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>',
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, xml in parts.items():
+            archive.writestr(name, xml)
+    return buffer.getvalue()
+
+
+def test_an_absurd_shared_string_count_cannot_take_the_process_down():
+    # The honest workbook is read (one cell is no table, but the reader got that far) ...
+    assert "No transaction table" in _rejected(_shared_strings_xlsx(1)).detail
+    # ... and four billion promised strings make calamine reserve ~96 GB and abort.
+    error = _rejected(_shared_strings_xlsx(4_000_000_000))
+    assert (error.status, "could not be read" in error.detail) == (422, True)
+
+
+def test_a_reader_that_takes_too_long_is_stopped():
+    data = _xlsx({"S": [["Date", "Amount"], ["2024-01-01", 1]]})
+    error = _rejected(data, spreadsheet_limits=SpreadsheetLimits(timeout=0.001))
+    assert error.status == 422
+    assert "took longer than" in error.detail
+
+
+def test_xlsx_with_xml_entity_expansion_is_refused_quickly():
+    laughs = '<!DOCTYPE z [<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)
+    ) + "]>"
+    source = zipfile.ZipFile(io.BytesIO(_xlsx({"S": [["Date", "Text", "Amount"],
+                                                     ["2024-01-01", "x", 1]]})))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in source.namelist():
+            part = source.read(name)
+            if name.endswith("sheet1.xml"):
+                xml = part.decode()
+                body = xml[xml.index("?>") + 2:] if xml.startswith("<?xml") else xml
+                part = (laughs + body).replace(">x<", ">&i;<").encode()
+            archive.writestr(name, part)
+    error = _rejected(buffer.getvalue())
+    assert error.status == 422
+    assert "could not be read" in error.detail
+
+
+def test_a_text_field_beyond_the_csv_field_limit_is_a_clear_422():
+    data = _csv("Date,Description,Amount", '2024-01-01,"' + "x" * 200_000 + '",1')
+    error = _rejected(data)
+    assert error.status == 422
+    assert "Line 2 is not valid delimited text" in error.detail
 
 
 # --- overrides ---------------------------------------------------------------------------------

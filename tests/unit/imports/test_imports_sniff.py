@@ -80,8 +80,13 @@ def test_byte_order_marks(encoding, bom, name):
     assert result.rows[1].description == "Straße, Größe € 5"
 
 
-def test_utf16_without_bom_is_recognised_by_its_zero_bytes():
-    assert detect_encoding(GERMAN.encode("utf-16-le")) == "utf-16-le"
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_recognised_by_its_zero_bytes(encoding):
+    data = GERMAN.encode(encoding)
+    assert detect_encoding(data) == encoding
+    result = parse_statement(data)
+    assert result.header[0] == "Datum"
+    assert result.rows[0].description == "Überweisung Müller, Gebühr"
 
 
 def test_latin1_fallback_for_bytes_no_windows_code_page_has():

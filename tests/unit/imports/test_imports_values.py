@@ -6,11 +6,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from finance.imports.values import (
-    cell_currency,
     decimal_from_float,
     detect_date_order,
     detect_decimal_mark,
@@ -109,10 +108,7 @@ def test_detect_decimal_mark(cells, mark):
     assert detect_decimal_mark(cells) == mark
 
 
-def test_cell_currency_and_number_shapes():
-    assert cell_currency("€ 12,00") == "EUR"
-    assert cell_currency("12.00 USD") == "USD"
-    assert cell_currency("Jan Kowalski") is None
+def test_number_shapes():
     assert looks_like_number("-1.145,00")
     assert looks_like_number("(12.30)")
     assert not looks_like_number("DE02120300001020304055")  # an IBAN
@@ -230,6 +226,7 @@ amounts = st.decimals(min_value=-10**9, max_value=10**9, places=2, allow_nan=Fal
                       allow_infinity=False)
 
 
+@settings(deadline=None)  # shared CI machines: timing is not the property
 @given(
     values=st.lists(amounts, min_size=1, max_size=20),
     style=st.sampled_from(STYLES),
@@ -257,6 +254,7 @@ def statement_dates(draw):
     return [start + dt.timedelta(days=o) for o in sorted(offsets)]
 
 
+@settings(deadline=None)
 @given(dates=statement_dates(), fmt=st.sampled_from(DATE_FORMATS))
 def test_formatted_date_column_parses_back_to_the_same_dates(dates, fmt):
     if "%d" in fmt and "%m" in fmt and not fmt.startswith("%Y"):
@@ -267,6 +265,7 @@ def test_formatted_date_column_parses_back_to_the_same_dates(dates, fmt):
     assert [parse(c) for c in column] == dates
 
 
+@settings(deadline=None)
 @given(dates=statement_dates())
 def test_german_month_names_parse_back(dates):
     column = [f"{d.day}. {MONTHS_DE[d.month - 1]} {d.year}" for d in dates]
@@ -274,6 +273,7 @@ def test_german_month_names_parse_back(dates):
     assert [parse(c) for c in column] == dates
 
 
+@settings(deadline=None)
 @given(day=st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(2099, 12, 31)),
        fmt=st.sampled_from(DATE_FORMATS))
 def test_explicit_date_format_parses_any_single_date(day, fmt):
