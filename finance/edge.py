@@ -13,7 +13,13 @@ from .errors import error_response
 
 access_log = logging.getLogger("finance.access")
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:=+/-]{1,128}$")  # base64 ids of HTTP APIs too
+# ``wallet_id[$ne]=x`` is how query-string parsers (PHP, Express's qs) smuggle operators.
+_OPERATOR_NAME = re.compile(r"[$\[\]]")
+OPERATOR_NAME_DETAIL = (
+    "Query parameter names cannot contain '$', '[' or ']'; "
+    "repeat a parameter to send several values."
+)
 _DOCS_PREFIXES = ("/docs",)
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
@@ -65,6 +71,10 @@ def init_app(app: Flask) -> None:
             if request.method in ("GET", "HEAD"):
                 return redirect(request.url.replace("http://", "https://", 1), code=301)
             return error_response(400, "HTTPS is required; repeat the request over https://.")
+        smuggled = sorted({name for name in request.args if _OPERATOR_NAME.search(name)})
+        if smuggled:
+            problem = ["Not a parameter of this API."]
+            return error_response(400, OPERATOR_NAME_DETAIL, dict.fromkeys(smuggled, problem))
         return None
 
     @app.after_request
