@@ -8,10 +8,15 @@ time of the whole process, the bare interpreter's start-up for comparison, and t
 imports. ``-B`` because Lambda's ``/var/task`` is read-only: nothing is cached at run time.
 
 Then measures the artefact (``.aws-sam/build/ApiFunction`` after ``sam build``, or
-``build/lambda`` after ``make artifact``): unzipped and zipped size and the largest packages.
+``build/lambda`` after ``make artifact``): unzipped and zipped size and the largest packages;
+and the same for the optional Gemini layer (``.aws-sam/build/GeminiLayer`` or
+``build/gemini-layer``). With ``--layer`` and a built artefact as ``--path``, it also times what
+the first upload that asks Gemini pays on top: importing the SDK from the layer and building
+the client and a request configuration (no network).
 
     python bench/coldstart.py                          # the checkout, with this interpreter
-    python bench/coldstart.py --python python3.13 --path build/lambda   # the built artefact
+    python bench/coldstart.py --python python3.13 --path build/lambda \
+        --layer build/gemini-layer                     # the built artefacts
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACT_CANDIDATES = (ROOT / ".aws-sam" / "build" / "ApiFunction", ROOT / "build" / "lambda")
+LAYER_CANDIDATES = (ROOT / ".aws-sam" / "build" / "GeminiLayer", ROOT / "build" / "gemini-layer")
 ENVIRONMENT = {
     "FINANCE_ENV": "production",
     "MONGODB_URI": "mongodb://127.0.0.1:1/",
@@ -44,6 +50,15 @@ ENVIRONMENT = {
 # process has a core to itself, so it stays meaningful on a busy machine where wall time doesn't.
 IMPORT_CODE = (
     "import sys, time; wall, cpu = time.perf_counter(), time.process_time(); import wsgi_handler; "
+    "print('BENCH', time.perf_counter() - wall, time.process_time() - cpu, file=sys.stderr)"
+)
+# The first Gemini-mapped upload: the SDK from the layer (after the function on sys.path, as
+# Lambda's /opt/python comes after /var/task), the client and one request configuration.
+SDK_CODE = (
+    "import sys, time; sys.path.append(sys.argv[1]); "
+    "wall, cpu = time.perf_counter(), time.process_time(); "
+    "from finance.imports.ai import GeminiMapper, gemini_client; "
+    "GeminiMapper(gemini_client('bench-key'))._config('x', {'type': 'object'}, 5.0); "
     "print('BENCH', time.perf_counter() - wall, time.process_time() - cpu, file=sys.stderr)"
 )
 _LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)\s*$")
@@ -66,11 +81,13 @@ def package_of(module: str) -> str:
     return ".".join(parts[:2]) if parts[0] == "finance" else parts[0]
 
 
-def run_once(python: str, cwd: Path, code: str, *, cache: bool) -> tuple[float, float, str]:
+def run_once(
+    python: str, cwd: Path, code: str, *, cache: bool, argv: tuple[str, ...] = ()
+) -> tuple[float, float, str]:
     """Wall seconds, CPU seconds (user + system) and stderr of one fresh interpreter."""
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
     env.update(ENVIRONMENT)
-    args = [python, "-X", "importtime", "-c", code]
+    args = [python, "-X", "importtime", "-c", code, *argv]
     if not cache:
         args.insert(1, "-B")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -110,18 +127,26 @@ def measure_imports(python: str, path: Path, runs: int, top: int) -> dict:
         for package, own in per_package.items():
             package_times[package].append(own)
     slowest = sorted(
-        ((name, statistics.median(own), statistics.median(cumulative_times[name]))
-         for name, own in own_times.items()),
-        key=lambda row: row[1], reverse=True,
+        (
+            (name, statistics.median(own), statistics.median(cumulative_times[name]))
+            for name, own in own_times.items()
+        ),
+        key=lambda row: row[1],
+        reverse=True,
     )[:top]
     packages = sorted(
         ((package, statistics.median(times)) for package, times in package_times.items()),
-        key=lambda row: row[1], reverse=True,
+        key=lambda row: row[1],
+        reverse=True,
     )[:top]
     return {
         "packages": packages,
-        "python": subprocess.run([python, "-c", "import sys; print(sys.version.split()[0])"],
-                                 capture_output=True, text=True, check=True).stdout.strip(),
+        "python": subprocess.run(
+            [python, "-c", "import sys; print(sys.version.split()[0])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip(),
         "path": str(path),
         "runs": runs,
         "import_ms": statistics.median(totals) / 1000,
@@ -134,6 +159,24 @@ def measure_imports(python: str, path: Path, runs: int, top: int) -> dict:
         "cpus": os.cpu_count(),
         "interpreter_ms": statistics.median(baseline) * 1000,
         "slowest": slowest,
+    }
+
+
+def measure_sdk_import(python: str, path: Path, layer: Path, runs: int) -> dict:
+    """Wall and CPU ms (medians) of the Gemini SDK's first use, the layer after the function."""
+    argv = (str(layer.resolve()),)
+    run_once(python, path, SDK_CODE, cache=True, argv=argv)  # warm-up
+    walls, cpus = [], []
+    for _ in range(runs):
+        _wall, _cpu, stderr = run_once(python, path, SDK_CODE, cache=False, argv=argv)
+        marker = [line.split() for line in stderr.splitlines() if line.startswith("BENCH ")]
+        walls.append(float(marker[-1][1]) * 1000)
+        cpus.append(float(marker[-1][2]) * 1000)
+    return {
+        "wall_ms": statistics.median(walls),
+        "cpu_ms": statistics.median(cpus),
+        "wall_ms_all": walls,
+        "cpu_ms_all": cpus,
     }
 
 
@@ -154,8 +197,11 @@ def _owner(relative: Path, owners: dict[str, str]) -> str:
     key = relative.as_posix()
     if key in owners:
         return owners[key]
-    if relative.suffix == ".pyc" and relative.parent.name == "__pycache__":
-        source = relative.parent.parent / (relative.name.split(".", 1)[0] + ".py")
+    if relative.suffix == ".pyc":
+        if relative.parent.name == "__pycache__":
+            source = relative.parent.parent / (relative.name.split(".", 1)[0] + ".py")
+        else:  # byte-code in place of its source (build_lambda.py compiles dependencies so)
+            source = relative.with_suffix(".py")
         if source.as_posix() in owners:
             return owners[source.as_posix()]
     return f"(app code) {relative.parts[0]}"
@@ -187,25 +233,43 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--python", default=sys.executable, help="interpreter to measure")
-    parser.add_argument("--path", type=Path, default=ROOT,
-                        help="directory holding wsgi_handler.py (default: the checkout)")
-    parser.add_argument("--artifact", type=Path,
-                        help="artefact directory (default: .aws-sam/build/ApiFunction or "
-                             "build/lambda, whichever exists)")
+    parser.add_argument(
+        "--path",
+        type=Path,
+        default=ROOT,
+        help="directory holding wsgi_handler.py (default: the checkout)",
+    )
+    parser.add_argument(
+        "--artifact",
+        type=Path,
+        help="artefact directory (default: .aws-sam/build/ApiFunction or "
+        "build/lambda, whichever exists)",
+    )
+    parser.add_argument(
+        "--layer",
+        type=Path,
+        help="Gemini layer directory, holding python/ (default: .aws-sam/build/GeminiLayer or "
+        "build/gemini-layer, whichever exists, sized only); given with a built --path, the "
+        "SDK's first use is timed too",
+    )
     parser.add_argument("--top", type=int, default=15, help="how many slowest imports to list")
     args = parser.parse_args(argv)
 
     result = measure_imports(args.python, args.path.resolve(), args.runs, args.top)
-    print(f"Python {result['python']}, wsgi_handler from {result['path']}, "
-          f"{result['runs']} fresh processes (median)")
+    print(
+        f"Python {result['python']}, wsgi_handler from {result['path']}, "
+        f"{result['runs']} fresh processes (median)"
+    )
     walls = ", ".join(f"{t:.0f}" for t in result["import_ms_all"])
     cpus = ", ".join(f"{t:.0f}" for t in result["import_cpu_ms_all"])
     print(f"  import wsgi_handler, wall (importtime): {result['import_ms']:.0f} ms")
     print(f"      runs: {walls}")
     print(f"  import wsgi_handler, CPU time:          {result['import_cpu_ms']:.0f} ms")
     print(f"      runs: {cpus}")
-    print(f"  whole process: wall {result['wall_ms']:.0f} ms, CPU {result['cpu_ms']:.0f} ms; "
-          f"bare interpreter start-up (wall): {result['interpreter_ms']:.0f} ms")
+    print(
+        f"  whole process: wall {result['wall_ms']:.0f} ms, CPU {result['cpu_ms']:.0f} ms; "
+        f"bare interpreter start-up (wall): {result['interpreter_ms']:.0f} ms"
+    )
     load = ", ".join(f"{value:.2f}" for value in result["load_average"])
     print(f"  machine: {result['cpus']} CPUs, load average {load} (other work inflates all of it)")
     print(f"\n  {args.top} slowest imports (self time; cumulative includes what they import):")
@@ -213,22 +277,45 @@ def main(argv: list[str] | None = None) -> int:
     for name, own, cumulative in result["slowest"]:
         print(f"  {name:<44} {own / 1000:>8.1f} {cumulative / 1000:>10.1f}")
 
-    print(f"\n  {args.top} most expensive packages (sum of their modules' self time; "
-          "wsgi_handler's own is create_app()):")
+    print(
+        f"\n  {args.top} most expensive packages (sum of their modules' self time; "
+        "wsgi_handler's own is create_app()):"
+    )
     for package, own in result["packages"]:
         print(f"  {package:<44} {own / 1000:>8.1f}")
+
+    layer = args.layer or next((p for p in LAYER_CANDIDATES if p.is_dir()), None)
+    if args.layer and args.path.resolve() != ROOT:  # a built layer on a built function
+        sdk = measure_sdk_import(args.python, args.path.resolve(), layer / "python", args.runs)
+        print(
+            f"\n  first Gemini-mapped upload, on top (SDK from {layer}, client, request config): "
+            f"wall {sdk['wall_ms']:.0f} ms, CPU {sdk['cpu_ms']:.0f} ms (median of {args.runs})"
+        )
+        print(
+            "      runs (wall): "
+            + ", ".join(f"{t:.0f}" for t in sdk["wall_ms_all"])
+            + "; (CPU): "
+            + ", ".join(f"{t:.0f}" for t in sdk["cpu_ms_all"])
+        )
 
     artifact = args.artifact or next((p for p in ARTIFACT_CANDIDATES if p.is_dir()), None)
     if artifact is None or not artifact.is_dir():
         print("\nno artefact found: run `sam build --build-in-source` or `make artifact`")
         return 0
-    size = measure_artifact(artifact, 10)
-    print(f"\nArtefact {size['path']}: {size['unzipped_mb']:.1f} MB unzipped "
-          f"({size['pyc_mb']:.1f} MB of it .pyc), {size['zipped_mb']:.1f} MB zipped, "
-          f"{size['files']} files")
-    print("  largest packages (unzipped, incl. .pyc):")
-    for name, bytes_ in size["largest"]:
-        print(f"  {name:<44} {bytes_ / 1e6:>6.1f} MB")
+    for title, directory in (("Artefact", artifact), ("Gemini layer", layer)):
+        if directory is None or not directory.is_dir():
+            print(f"\nno {title.lower()} found")
+            continue
+        # A layer's packages are under python/ (its RECORD paths are relative to that).
+        size = measure_artifact(directory / "python" if title != "Artefact" else directory, 10)
+        print(
+            f"\n{title} {directory}: {size['unzipped_mb']:.1f} MB unzipped "
+            f"({size['pyc_mb']:.1f} MB of it .pyc), {size['zipped_mb']:.1f} MB zipped, "
+            f"{size['files']} files"
+        )
+        print("  largest packages (unzipped, incl. .pyc):")
+        for name, bytes_ in size["largest"]:
+            print(f"  {name:<44} {bytes_ / 1e6:>6.1f} MB")
     return 0
 
 

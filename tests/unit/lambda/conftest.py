@@ -29,24 +29,51 @@ BINARY_PAYLOAD = bytes(range(256)) + b"\x00\xff\xfe\r\n--not-a-boundary\r\n\x80\
 
 # Anything the developer's shell might set that the config reads.
 _CONFIG_VARIABLES = (
-    "FINANCE_ENV", "MONGODB_URI", "MONGODB_URL", "MONGODB_DATABASE", "MONGODB_TIMEOUT_MS",
-    "GOOGLE_API_KEY", "GENAI_MODEL", "ALLOWED_HOSTS", "ENFORCE_HTTPS", "CORS_ORIGINS",
-    "MAX_UPLOAD_BYTES", "MAX_UPLOAD_ROWS", "MAX_LOG_BATCH", "LOG_LEVEL", "AUTH_MODE",
-    "FIREBASE_PROJECT_ID", "AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_ALGORITHMS",
-    "AUTH_DEV_SECRET", "AUTH_LEEWAY_SECONDS", "AUTH_FAILURE_LIMIT", "AUTH_FAILURE_WINDOW_SECONDS",
+    "FINANCE_ENV",
+    "MONGODB_URI",
+    "MONGODB_URL",
+    "MONGODB_DATABASE",
+    "MONGODB_TIMEOUT_MS",
+    "GOOGLE_API_KEY",
+    "GENAI_MODEL",
+    "ALLOWED_HOSTS",
+    "ENFORCE_HTTPS",
+    "CORS_ORIGINS",
+    "MAX_UPLOAD_BYTES",
+    "MAX_UPLOAD_ROWS",
+    "MAX_LOG_BATCH",
+    "LOG_LEVEL",
+    "AUTH_MODE",
+    "FIREBASE_PROJECT_ID",
+    "AUTH_JWKS_URL",
+    "AUTH_ISSUER",
+    "AUTH_AUDIENCE",
+    "AUTH_ALGORITHMS",
+    "AUTH_DEV_SECRET",
+    "AUTH_LEEWAY_SECONDS",
+    "AUTH_FAILURE_LIMIT",
+    "AUTH_FAILURE_WINDOW_SECONDS",
 )
 
 
 def _register_test_routes(app: Flask) -> None:
     def query_echo():
-        return jsonify(tag=request.args.getlist("tag"), q=request.args.getlist("q"),
-                       keys=sorted(request.args.keys()))
+        return jsonify(
+            tag=request.args.getlist("tag"),
+            q=request.args.getlist("q"),
+            keys=sorted(request.args.keys()),
+        )
 
     def upload_echo():
         upload = request.files["file"]
         data = upload.read()
-        return jsonify(filename=upload.filename, content_type=upload.mimetype, size=len(data),
-                       sha256=hashlib.sha256(data).hexdigest(), fields=request.form.to_dict())
+        return jsonify(
+            filename=upload.filename,
+            content_type=upload.mimetype,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            fields=request.form.to_dict(),
+        )
 
     def json_echo():
         return jsonify(received=request.get_json())

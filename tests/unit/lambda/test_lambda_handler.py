@@ -74,7 +74,9 @@ def test_rest_v1_multi_value_query_parameters(invoke):
 
     assert response["statusCode"] == 200
     assert _json(response) == {
-        "tag": ["food", "rent", "ü&=+ %"], "q": ["x y"], "keys": ["q", "tag"]
+        "tag": ["food", "rent", "ü&=+ %"],
+        "q": ["x y"],
+        "keys": ["q", "tag"],
     }
 
 

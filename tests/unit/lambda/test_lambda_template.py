@@ -2,15 +2,19 @@
 
 cfn-lint and ``sam validate --lint`` check the template's CloudFormation; these tests check
 what they cannot: the handler path exists, the environment the template sets is a valid
-production configuration, SAM's makefile target exists, and the artefact build ships only
-runtime code and runtime requirements.
+production configuration, SAM's makefile targets exist, the Gemini layer is attached exactly
+when a key is configured and holds what the app imports only lazily, and the artefact build
+ships only runtime code and runtime requirements, pruned, stripped and compiled.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from types import ModuleType
@@ -50,7 +54,7 @@ def _load_template() -> dict[str, Any]:
             value = loader.construct_sequence(node, deep=True)
         else:
             value = loader.construct_mapping(node, deep=True)
-        return {f"Fn::{suffix}" if suffix != "Ref" else "Ref": value}
+        return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
 
     CfnLoader.add_multi_constructor("!", tagged)
     return yaml.load((ROOT / "template.yaml").read_text(encoding="utf-8"), Loader=CfnLoader)
@@ -70,6 +74,30 @@ def _resolve(value: Any, params: dict[str, str], conditions: dict[str, bool]) ->
     raise AssertionError(f"unexpected intrinsic in the environment: {value!r}")
 
 
+def _condition(template: dict[str, Any], name: str, params: dict[str, str]) -> bool:
+    """Evaluate one of the template's Conditions for these parameter values."""
+
+    def evaluate(node: Any) -> Any:
+        if isinstance(node, str):
+            return node
+        ((function, argument),) = node.items()
+        if function == "Ref":
+            return params[argument]
+        if function == "Condition":
+            return evaluate(template["Conditions"][argument])
+        if function == "Fn::Equals":
+            return evaluate(argument[0]) == evaluate(argument[1])
+        if function == "Fn::Not":
+            return not evaluate(argument[0])
+        if function == "Fn::Or":
+            return any(evaluate(a) for a in argument)
+        if function == "Fn::And":
+            return all(evaluate(a) for a in argument)
+        raise AssertionError(f"unexpected intrinsic in a condition: {node!r}")
+
+    return evaluate(template["Conditions"][name])
+
+
 def _build_script() -> ModuleType:
     path = ROOT / "scripts" / "build_lambda.py"
     spec = importlib.util.spec_from_file_location("build_lambda", path)
@@ -87,6 +115,11 @@ def template():
 @pytest.fixture(scope="module")
 def function(template):
     return template["Resources"]["ApiFunction"]
+
+
+@pytest.fixture(scope="module")
+def layer(template):
+    return template["Resources"]["GeminiLayer"]
 
 
 def test_function_runs_the_wsgi_handler(function):
@@ -123,13 +156,10 @@ def test_log_groups_keep_30_days(template):
 
 
 @pytest.mark.parametrize("from_secret", [False, True])
-def test_template_environment_is_a_valid_production_config(function, from_secret):
+def test_template_environment_is_a_valid_production_config(template, function, from_secret):
     secret = "kartay/prod/mongodb-uri" if from_secret else ""
     params = dict(PARAMETER_VALUES, MongoDbUriSecret=secret)
-    conditions = {
-        "MongoDbUriFromSecret": params["MongoDbUriSecret"] != "",
-        "GoogleApiKeyFromSecret": params["GoogleApiKeySecret"] != "",
-    }
+    conditions = {name: _condition(template, name, params) for name in template["Conditions"]}
     variables = function["Properties"]["Environment"]["Variables"]
     environ = {name: _resolve(value, params, conditions) for name, value in variables.items()}
 
@@ -148,18 +178,111 @@ def test_template_environment_is_a_valid_production_config(function, from_secret
     assert settings.GOOGLE_API_KEY is None
 
 
-def test_every_makefile_build_has_its_target_for_the_same_architecture(template):
+def _recipe(name: str) -> str:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(rf"^build-{name}:.*\n\t(.+)$", makefile, re.MULTILINE)
+    assert recipe, f"no build-{name} target"
+    return recipe.group(1)
+
+
+def test_every_makefile_build_has_its_target_for_the_same_architecture(template):
     built = [
-        name for name, resource in template["Resources"].items()
+        name
+        for name, resource in template["Resources"].items()
         if (resource.get("Metadata") or {}).get("BuildMethod") == "makefile"
     ]
-    assert built == ["ApiFunction"]
+    assert built == ["ApiFunction", "GeminiLayer"]
     for name in built:
-        recipe = re.search(rf"^build-{name}:.*\n\t(.+)$", makefile, re.MULTILINE)
-        assert recipe, f"no build-{name} target"
-        (architecture,) = template["Resources"][name]["Properties"]["Architectures"]
-        assert f"--arch {architecture}" in recipe.group(1)
+        props = template["Resources"][name]["Properties"]
+        (architecture,) = props.get("Architectures") or props["CompatibleArchitectures"]
+        assert f"--arch {architecture}" in _recipe(name)
+    assert "--layer" not in _recipe("ApiFunction")
+
+
+@pytest.mark.parametrize(
+    ("key", "secret", "enabled"),
+    [("", "", False), ("AIza-test", "", True), ("", "kartay/prod/google-api-key", True)],
+    ids=["no-key", "key", "key-from-secret"],
+)
+def test_gemini_layer_exists_and_is_attached_only_when_a_key_is_configured(
+    template, function, layer, key, secret, enabled
+):
+    params = dict(PARAMETER_VALUES, GoogleApiKey=key, GoogleApiKeySecret=secret)
+    assert _condition(template, "AiEnabled", params) is enabled
+    assert layer["Condition"] == "AiEnabled"
+    assert function["Properties"]["Layers"] == {
+        "Fn::If": ["AiEnabled", [{"Ref": "GeminiLayer"}], {"Ref": "AWS::NoValue"}]
+    }
+    conditions = {name: _condition(template, name, params) for name in template["Conditions"]}
+    variables = function["Properties"]["Environment"]["Variables"]
+    # The key reaches the app exactly when the layer is there to use it.
+    assert bool(_resolve(variables["GOOGLE_API_KEY"], params, conditions)) is enabled
+
+
+def test_gemini_layer_is_the_ai_extra_for_the_functions_runtime(function, layer):
+    build = _build_script()
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    props = layer["Properties"]
+    assert props["CompatibleRuntimes"] == [function["Properties"]["Runtime"]]
+    assert props["CompatibleArchitectures"] == function["Properties"]["Architectures"]
+    assert props["RetentionPolicy"] == "Delete"
+    assert props["ContentUri"] == function["Properties"]["CodeUri"] == "."  # where the Makefile is
+    (extra,) = (name for name, spec in build.LAYERS.items() if spec["resource"] == "GeminiLayer")
+    assert f"--layer {extra}" in _recipe("GeminiLayer")
+
+
+def test_the_gemini_sdk_is_an_extra_that_development_still_installs():
+    build = _build_script()
+    runtime = {Requirement(line).name.lower() for line in build.runtime_requirements()}
+    ai = {Requirement(line).name.lower() for line in build.extra_requirements("ai")}
+    assert ai == {"google-genai"}
+    assert not runtime & ai
+    for extra in ("test", "dev"):  # `make install` is .[dev]; the tests import google.genai
+        installed = {Requirement(line).name.lower() for line in build.extra_requirements(extra)}
+        assert ai <= installed
+
+
+def test_the_app_imports_layer_modules_only_inside_functions():
+    """So the function imports and serves without the layer; ai.py imports the SDK lazily."""
+    build = _build_script()
+    assert build.eager_layer_imports(ROOT) == {}
+    ai_source = (ROOT / "finance" / "imports" / "ai.py").read_text(encoding="utf-8")
+    lazy = {n.split(".")[0] for n in build._imports(ast.parse(ai_source))}
+    assert build.LAYERS["ai"]["modules"] <= lazy
+
+
+def test_module_level_imports_skip_function_bodies_and_type_checking():
+    tree = ast.parse(
+        "import json\n"
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from google import genai\n"
+        "try:\n    import simplejson\nexcept ImportError:\n    pass\n"
+        "def lazy():\n    from google.genai import types\n"
+        "class Mapper:\n    import pymongo\n    def call(self):\n        import httpx2\n"
+        "handler = lambda: __import__('x')\n"
+    )
+
+    assert list(_build_script().module_level_imports(tree)) == [
+        "json",
+        "typing",
+        "simplejson",
+        "pymongo",
+    ]
+
+
+def test_layer_pins_are_the_joint_resolution_minus_the_functions():
+    build = _build_script()
+    core = {"flask": "3.1.3", "charset-normalizer": "3.5.3", "cryptography": "50.0.2"}
+    joint = {**core, "google-genai": "3.6.1", "pydantic": "2.14.4", "requests": "2.34.2"}
+
+    assert build.layer_pins(core, joint) == {
+        "google-genai": "3.6.1",
+        "pydantic": "2.14.4",
+        "requests": "2.34.2",
+    }
+    with pytest.raises(SystemExit, match=r"charset-normalizer 3\.5\.3 -> 3\.4\.0"):
+        build.layer_pins(core, {**joint, "charset-normalizer": "3.4.0"})
 
 
 def test_runtime_requirements_come_from_setup_cfg_only():
@@ -185,8 +308,25 @@ def test_artefact_code_is_finance_and_the_handler_only(tmp_path):
 
 
 def test_prune_drops_what_never_runs(tmp_path):
-    names = ("bin/flask", "tests/test_x.py", "docs/conf.py", "pkg/__pycache__/m.cpython-311.pyc",
-             "pkg/mod.py", "pkg/data.json", "pkg-1.0.dist-info/METADATA")
+    names = (
+        "bin/flask",
+        "tests/test_x.py",
+        "docs/conf.py",
+        "pkg/__pycache__/m.cpython-311.pyc",
+        "pkg/mod.py",
+        "pkg/mod.pyi",
+        "pkg/py.typed",
+        "pkg/_speedups.c",
+        "pkg/_speedups.cpython-313-aarch64-linux-gnu.so",
+        "pkg/tests/test_mod.py",
+        "pkg/sub/tests/__init__.py",
+        "pkg/testing.py",
+        "pkg/data.json",
+        "pkg/include/header.h",
+        "pkg-1.0.dist-info/METADATA",
+        "pkg-1.0.dist-info/RECORD",
+        "pkg-1.0.dist-info/licenses/LICENSE",
+    )
     for name in names:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
@@ -194,13 +334,83 @@ def test_prune_drops_what_never_runs(tmp_path):
     _build_script().prune(tmp_path)
 
     left = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
-    assert left == {"pkg/mod.py", "pkg/data.json", "pkg-1.0.dist-info/METADATA"}
+    assert left == {
+        "pkg/mod.py",
+        "pkg/_speedups.cpython-313-aarch64-linux-gnu.so",
+        "pkg/testing.py",
+        "pkg/data.json",
+        "pkg/include/header.h",
+        "pkg-1.0.dist-info/METADATA",
+        "pkg-1.0.dist-info/RECORD",
+        "pkg-1.0.dist-info/licenses/LICENSE",
+    }
+
+
+def test_dependencies_ship_byte_code_in_place_and_the_app_keeps_its_sources(tmp_path):
+    build = _build_script()
+    files = {
+        "dep/__init__.py": "",
+        "dep/mod.py": "VALUE = 42\n",
+        "single.py": "from dep.mod import VALUE\n",
+        "finance/__init__.py": "from dep.mod import VALUE\n",
+        "wsgi_handler.py": "import finance, single\nhandler = finance.VALUE + single.VALUE\n",
+        "dep-1.0.dist-info/METADATA": "Name: dep\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+
+    sourceless = build.dependency_paths(tmp_path)
+    assert [p.name for p in sourceless] == ["dep", "single.py"]
+    build.compile_bytecode(tmp_path, sys.executable, sourceless=sourceless)
+
+    left = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
+    tag = sys.implementation.cache_tag
+    assert left == {
+        "dep/__init__.pyc",
+        "dep/mod.pyc",
+        "single.pyc",
+        "finance/__init__.py",
+        f"finance/__pycache__/__init__.{tag}.pyc",
+        "wsgi_handler.py",
+        f"__pycache__/wsgi_handler.{tag}.pyc",
+        "dep-1.0.dist-info/METADATA",
+    }
+    probe = subprocess.run(  # noqa: S603 (this interpreter, on files the test wrote)
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-B",
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); import wsgi_handler, dep.mod; "
+            "print(wsgi_handler.handler, type(dep.mod.__loader__).__name__)",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert probe.stdout.split() == ["84", "SourcelessFileLoader"]
+
+
+def test_elf_machine_reads_the_architecture_of_a_shared_library(tmp_path):
+    build = _build_script()
+    header = bytearray(64)
+    header[:6] = b"\x7fELF\x02\x01"  # 64-bit, little-endian
+    for arch, machine in build.ELF_MACHINES.items():
+        header[18:20] = machine.to_bytes(2, "little")
+        (tmp_path / f"{arch}.so").write_bytes(bytes(header))
+        assert build.elf_machine(tmp_path / f"{arch}.so") == machine
+    (tmp_path / "text.so").write_text("INPUT(-lc)\n")  # a linker script, say
+    assert build.elf_machine(tmp_path / "text.so") is None
+    assert build.ELF_MACHINES == {"arm64": 183, "x86_64": 62}
 
 
 def test_sam_local_env_file_matches_the_template(function):
     """`sam local invoke --env-vars` only overrides variables the template declares."""
     example = json.loads((ROOT / "config" / "env.example.json").read_text(encoding="utf-8"))
-    (name, environ), = example.items()
+    ((name, environ),) = example.items()
     assert name == "ApiFunction"
     assert set(environ) == set(function["Properties"]["Environment"]["Variables"])
     settings = finance_config.load_config(environ)
@@ -231,6 +441,7 @@ def test_build_refuses_code_importing_what_the_artefact_lacks(tmp_path):
         "from . import models\n"
         "if TYPE_CHECKING:\n    import typeshed_only\n"
         "def lazy():\n    import notinstalled.sub\n    from mongomock import MongoClient\n"
+        "def ai():\n    from google import genai\n"  # from the Gemini layer
     )
 
     missing = _build_script().missing_imports(tmp_path)

@@ -1,0 +1,1 @@
+"""Client log shipping: capped, scrubbed batches written as JSON log lines."""
