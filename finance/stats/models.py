@@ -16,7 +16,7 @@ _ZERO = Decimal(0)
 
 
 class Holding(Document):
-    """Per wallet × asset: quantities and cash flows, from which holdings stats derive.
+    """Per wallet x asset: quantities and cash flows, from which holdings stats derive.
 
     ``_id`` is ``"<wallet>|<asset key>"`` so upserts from any writer converge.
     """
@@ -45,7 +45,7 @@ class Holding(Document):
 
 
 class MonthlyTotal(Document):
-    """Per wallet × calendar month (``YYYY-MM``): the net cash change and its parts."""
+    """Per wallet x calendar month (``YYYY-MM``): the net cash change and its parts."""
 
     meta = {
         "collection": "monthly_totals",

@@ -38,18 +38,30 @@ def _dec(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
+def _label(value: Any) -> str | None:
+    """An asset label as a key: trimmed and upper-cased; blank means "no label"."""
+    if not isinstance(value, str):
+        return None
+    return value.strip().upper() or None
+
+
 def asset_key(row: Mapping[str, Any]) -> str | None:
-    """The holding a row belongs to: its asset id, else its symbol, else its name."""
+    """The holding a row belongs to: its asset id, else its symbol, else its name.
+
+    A blank symbol counts as no symbol, so the name is used (and a row with neither
+    belongs to no holding rather than to one keyed "").
+    """
     if row.get("asset"):
         return str(row["asset"])
-    label = row.get("asset_symbol") or row.get("asset_name")
-    return label.strip().upper() if label else None
+    return _label(row.get("asset_symbol")) or _label(row.get("asset_name"))
 
 
 def holding_key(row: Mapping[str, Any]) -> str | None:
     """Trades make holdings; dividends join one only when they name a security."""
     kind = row["transaction_type"]
-    if kind in HOLDING_TYPES or (kind == "DIVIDEND" and (row.get("asset") or row.get("asset_symbol"))):
+    if kind in HOLDING_TYPES or (
+        kind == "DIVIDEND" and (row.get("asset") or _label(row.get("asset_symbol")))
+    ):
         return asset_key(row)
     return None
 
@@ -78,7 +90,7 @@ def _month(value: dt.date | dt.datetime) -> str:
 
 
 class Deltas:
-    """Sums of changes per wallet, per wallet × asset and per wallet × month."""
+    """Sums of changes per wallet, per wallet x asset and per wallet x month."""
 
     def __init__(self) -> None:
         self.wallets: dict[ObjectId, dict[str, Any]] = {}
@@ -90,7 +102,8 @@ class Deltas:
         wallet_id, owner = row["wallet"], row["owner"]
 
         wallet = self.wallets.setdefault(
-            wallet_id, {"sums": defaultdict(Decimal), "count": 0, "currencies": defaultdict(Decimal)}
+            wallet_id,
+            {"sums": defaultdict(Decimal), "count": 0, "currencies": defaultdict(Decimal)},
         )
         sums = wallet["sums"]
         sums["balance"] += parts["amount"]
@@ -103,8 +116,13 @@ class Deltas:
         month_id = f"{wallet_id}|{_month(row['date'])}"
         month = self.months.setdefault(
             month_id,
-            {"owner": owner, "wallet": wallet_id, "month": _month(row["date"]),
-             "sums": defaultdict(Decimal), "count": 0},
+            {
+                "owner": owner,
+                "wallet": wallet_id,
+                "month": _month(row["date"]),
+                "sums": defaultdict(Decimal),
+                "count": 0,
+            },
         )
         month["sums"]["net"] += parts["amount"]
         for name in ("deposits", "withdrawals", "income", "fees"):
@@ -116,8 +134,14 @@ class Deltas:
             return
         holding = self.holdings.setdefault(
             f"{wallet_id}|{key}",
-            {"owner": owner, "wallet": wallet_id, "asset_key": key, "sums": defaultdict(Decimal),
-             "count": 0, "labels": {}},
+            {
+                "owner": owner,
+                "wallet": wallet_id,
+                "asset_key": key,
+                "sums": defaultdict(Decimal),
+                "count": 0,
+                "labels": {},
+            },
         )
         kind, volume = row["transaction_type"], _dec(row.get("volume")) * sign
         hsums = holding["sums"]
@@ -176,8 +200,11 @@ def apply(
     holding_ops = []
     for holding_id, change in deltas.holdings.items():
         update: dict[str, Any] = {
-            "$setOnInsert": {"owner": change["owner"], "wallet": change["wallet"],
-                             "asset_key": change["asset_key"]},
+            "$setOnInsert": {
+                "owner": change["owner"],
+                "wallet": change["wallet"],
+                "asset_key": change["asset_key"],
+            },
         }
         inc = _inc("", change["sums"], change["count"])
         if inc:
@@ -190,8 +217,13 @@ def apply(
 
     month_ops = []
     for month_id, change in deltas.months.items():
-        update = {"$setOnInsert": {"owner": change["owner"], "wallet": change["wallet"],
-                                   "month": change["month"]}}
+        update = {
+            "$setOnInsert": {
+                "owner": change["owner"],
+                "wallet": change["wallet"],
+                "month": change["month"],
+            }
+        }
         inc = _inc("", change["sums"], change["count"])
         if inc:
             update["$inc"] = inc
