@@ -11,13 +11,19 @@ import logging
 from typing import Any
 
 from flask import Flask, g, jsonify
-from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
+from pymongo.errors import (
+    AutoReconnect,
+    ConnectionFailure,
+    OperationFailure,
+    ServerSelectionTimeoutError,
+)
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
 log = logging.getLogger("finance.errors")
 
 DB_UNAVAILABLE_DETAIL = "The database is unavailable right now; please try again shortly."
+DB_BUSY_DETAIL = "Another change to the same data is still in progress; please try again shortly."
 
 # Sentences for werkzeug's built-in errors, which would otherwise carry HTML-ish prose.
 _DEFAULT_DETAILS = {
@@ -180,6 +186,16 @@ def handle_database_down(error: Exception):
     return error_response(503, DB_UNAVAILABLE_DETAIL, headers={"Retry-After": "5"})
 
 
+def handle_database_busy(error: OperationFailure):
+    """A transaction still conflicting once its retries ran out (``db.run_in_transaction``).
+
+    Typically the uncommitted writes of a process that died mid-transaction: the server
+    holds them until its transaction lifetime (60 s by default) ends, so "later" is right.
+    """
+    log.warning("transaction conflict outlasted its retries: %s", error.code)
+    return error_response(503, DB_BUSY_DETAIL, headers={"Retry-After": "5"})
+
+
 def handle_unexpected(error: BaseException):
     if isinstance(error, ApiError):
         return handle_api_error(error)
@@ -187,6 +203,8 @@ def handle_unexpected(error: BaseException):
         return handle_http_exception(error)
     if isinstance(error, (ServerSelectionTimeoutError, AutoReconnect, ConnectionFailure)):
         return handle_database_down(error)
+    if isinstance(error, OperationFailure) and error.has_error_label("TransientTransactionError"):
+        return handle_database_busy(error)
     log.error("unhandled exception", exc_info=error)
     return error_response(500, _DEFAULT_DETAILS[500])
 
