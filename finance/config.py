@@ -89,7 +89,7 @@ class BaseConfig:
         env = os.environ if environ is None else environ
         self.MONGODB_URI = _str(env, "MONGODB_URI") or _str(env, "MONGODB_URL")
         self.MONGODB_DATABASE = _str(env, "MONGODB_DATABASE", "financial_tracker")
-        self.MONGODB_TIMEOUT_MS = _int(env, "MONGODB_TIMEOUT_MS", 1500, minimum=100)
+        self.MONGODB_TIMEOUT_MS = _int(env, "MONGODB_TIMEOUT_MS", 1000, minimum=100)
         self.MONGODB_MOCK = False
         self.GOOGLE_API_KEY = _str(env, "GOOGLE_API_KEY")
         self.GENAI_MODEL = _str(env, "GENAI_MODEL", "gemini-2.5-flash")

@@ -58,7 +58,10 @@ def connection_settings(config: Any) -> dict[str, Any]:
         "uuidRepresentation": "standard",
         "appname": "kartay-finance-api",
         "serverSelectionTimeoutMS": timeout,
-        "connectTimeoutMS": timeout,
+        # Also the heartbeat's socket timeout: a busy server answering heartbeats late must
+        # not make the driver drop the pool (cancelling queries in flight). An outage is
+        # still bounded by the server-selection timeout above.
+        "connectTimeoutMS": max(timeout, 10_000),
         "retryWrites": True,
         "maxPoolSize": 20,
     }

@@ -38,9 +38,15 @@ def executable() -> str:
 
 
 def start(storage: str, port: int, log_path: Path | None = None) -> subprocess.Popen:
-    """Launch the server; ``storage`` is a directory, or ":memory:" for a throw-away one."""
+    """Launch the server; ``storage`` is a directory, or ":memory:" for a throw-away one.
+
+    A directory's data must survive a hard kill of the server, so its commits are
+    synced to disk (throw-away servers skip that cost).
+    """
+    durability = []
     if storage != ":memory:":
         Path(storage).mkdir(parents=True, exist_ok=True)
+        durability = ["--sync-on-commit"]
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     return subprocess.Popen(
         [
@@ -53,6 +59,7 @@ def start(storage: str, port: int, log_path: Path | None = None) -> subprocess.P
             storage,
             "--log-level",
             "WARNING",
+            *durability,
         ],
         stdout=out,
         stderr=subprocess.STDOUT,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from ..auth.tokens import Claims
 from ..common.models import utcnow
-from ..errors import Forbidden
+from ..errors import Forbidden, ServiceUnavailable
 from ..models import DOCUMENTS
 from .models import User
 
@@ -44,16 +46,23 @@ def register(
     }
     collection = User._get_collection()
     query = {"auth_issuer": claims.issuer, "auth_subject": claims.sub}
-    try:
-        doc = collection.find_one_and_update(
-            query,
-            {"$setOnInsert": fields},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-    except DuplicateKeyError:
-        doc = collection.find_one(query)
-    return User._from_son(doc)
+    for _attempt in range(5):
+        try:
+            doc = collection.find_one_and_update(
+                query,
+                {"$setOnInsert": fields},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            doc = collection.find_one(query)
+        if doc is not None:
+            return User._from_son(doc)
+        # The racing insert's index entry was visible a moment before its document.
+        time.sleep(0.01)
+    raise ServiceUnavailable(
+        "Registration is busy; please try again.", headers={"Retry-After": "1"}
+    )
 
 
 def dev_subject(email: str) -> str:
