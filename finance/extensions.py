@@ -10,6 +10,7 @@ from flask_smorest import Api
 
 from . import errors
 from .common.routing import ObjectIdConverter, objectid_schema
+from .common.schemas import BLANK, QueryArgsSchema
 
 
 class ErrorSchema(ma.Schema):
@@ -65,6 +66,25 @@ class FinanceApi(Api):
         return super()._openapi_json()
 
 
+def blank_is_absent(converter, field, ret, **kwargs) -> dict:
+    """Document that a :class:`QueryArgsSchema` argument may be sent empty (meaning absent)."""
+    if ret.get("in") != "query" or not isinstance(field.parent, QueryArgsSchema):
+        return {}
+    blank = {"type": "string", "pattern": BLANK}
+    schema = ret["schema"]
+    if schema.get("type") == "array":  # each repeated value may be blank (it is dropped)
+        schema = {**schema, "items": {"anyOf": [schema.get("items", {}), blank]}}
+    else:
+        schema = {"anyOf": [schema, blank]}
+    description = ret.get("description", "")
+    note = "An empty value counts as absent."
+    return {
+        "schema": schema,
+        "allowEmptyValue": True,
+        "description": f"{description} {note}".strip(),
+    }
+
+
 CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # Listed explicitly: browsers never let "*" cover Authorization.
 CORS_HEADERS = ["Authorization", "X-User-ID", "Content-Type", "X-Request-ID"]
@@ -87,6 +107,7 @@ def init_app(app) -> FinanceApi:
         },
     )
     api.register_converter(ObjectIdConverter, objectid_schema)
+    api.ma_plugin.converter.add_parameter_attribute_function(blank_is_absent)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )

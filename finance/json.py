@@ -3,6 +3,10 @@
 Flask's default provider writes ``Decimal`` as a string; the web client adds
 numbers with ``+``, so money must leave as a number without passing through a
 binary float. simplejson's ``use_decimal`` writes the decimal's own digits.
+
+Incoming JSON is strict: numbers parse as ``Decimal``; ``NaN``/``Infinity``,
+duplicate object keys and absurd nesting are refused with a ``ValueError``
+(what Flask and our request parser turn into a 400), never a ``RecursionError``.
 """
 
 from __future__ import annotations
@@ -46,9 +50,24 @@ class FinanceJSONProvider(JSONProvider):
         # Incoming money parses to Decimal, never float; NaN/Infinity are not JSON.
         kwargs.setdefault("parse_float", Decimal)
         kwargs.setdefault("parse_constant", _reject_constant)
-        return simplejson.loads(s, **kwargs)
+        # Two values for one key are read differently by different parsers: refuse them.
+        kwargs.setdefault("object_pairs_hook", _unique_keys)
+        try:
+            return simplejson.loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("The JSON is nested too deeply.") from None
 
 
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a valid JSON number")
+    raise ValueError(f"{name} is not a valid JSON number.")
 
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"The key {key!r} appears more than once in one object.")
+            seen.add(key)
+    return result

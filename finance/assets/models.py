@@ -8,7 +8,15 @@ from ..common.fields import CalendarDate, Money
 from ..common.models import BaseDocument
 
 ASSET_TYPES = (
-    "stock", "etf", "bond", "fund", "crypto", "cash", "commodity", "real_estate", "other",
+    "stock",
+    "etf",
+    "bond",
+    "fund",
+    "crypto",
+    "cash",
+    "commodity",
+    "real_estate",
+    "other",
 )
 
 

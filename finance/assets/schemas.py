@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from ..common.pagination import PageArgsSchema, page_schema
-from ..common.schemas import Amount, CurrencyCode, TrimmedString
+from ..common.schemas import Amount, CurrencyCode, TrimmedString, amount_range
 from .models import ASSET_TYPES
 from .service import isin_is_valid
 
@@ -15,6 +15,10 @@ MAX_PRICES_PER_REQUEST = 1000
 MAX_PRICE_PLACES = 18
 
 _ID_EXAMPLE = "65f1c0ffee0123456789abcd"
+ISIN_HELP = (
+    "ISO 6166: 2 letters, 9 letters or digits and a check digit (verified); any case, "
+    "spaces ignored; blank means none."
+)
 
 
 class Symbol(TrimmedString):
@@ -35,9 +39,10 @@ class Isin(TrimmedString):
     default_error_messages = {"isin": "Not a valid ISIN (12 characters with a valid check digit)."}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        result = super()._deserialize(value, attr, data, **kwargs).replace(" ", "").upper()
+        result = super()._deserialize(value, attr, data, **kwargs).replace(" ", "")
         if not result:
             return None
+        result = result.upper() if result.isascii() else result  # "ß".upper() is "SS"
         if not isin_is_valid(result):
             raise self.make_error("isin")
         return result
@@ -50,6 +55,10 @@ class Price(Amount):
         "not_positive": "Must be greater than 0.",
         "too_precise": f"At most {MAX_PRICE_PLACES} decimal places.",
     }
+
+    def __init__(self, **kwargs):
+        metadata = {**amount_range(minimum=0, exclusive=True), **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs)
@@ -79,7 +88,11 @@ class AssetListArgsSchema(PageArgsSchema):
 class AssetCreateSchema(ma.Schema):
     name = TrimmedString(required=True, validate=validate.Length(min=1, max=200))
     symbol = Symbol(load_default=None, allow_none=True, metadata={"example": "EUNL"})
-    isin = Isin(load_default=None, allow_none=True, metadata={"example": "IE00B4L5Y983"})
+    isin = Isin(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": ISIN_HELP, "example": "IE00B4L5Y983"},
+    )
     asset_type = ma.fields.String(
         load_default=None,
         allow_none=True,
@@ -92,7 +105,7 @@ class AssetCreateSchema(ma.Schema):
 class AssetUpdateSchema(ma.Schema):
     name = TrimmedString(validate=validate.Length(min=1, max=200))
     symbol = Symbol(allow_none=True)
-    isin = Isin(allow_none=True)
+    isin = Isin(allow_none=True, metadata={"description": ISIN_HELP})
     asset_type = ma.fields.String(validate=validate.OneOf(ASSET_TYPES))
     currency = CurrencyCode(allow_none=True)
 

@@ -6,9 +6,8 @@ create and edit them, and record prices.
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ..auth.current import protect
+from ..common.blueprint import Blueprint
 from ..common.pagination import envelope
 from . import service
 from .schemas import (
@@ -35,6 +34,9 @@ blp = protect(
         ),
     )
 )
+
+
+NOT_FOUND = "No asset has this id."
 
 
 @blp.route("", methods=["GET"])
@@ -74,6 +76,7 @@ def create_asset(data):
 
 @blp.route("/<asset_id>", methods=["GET"])
 @blp.response(200, AssetDetailSchema)
+@blp.alt_response(404, description=NOT_FOUND)
 def get_asset(asset_id):
     """One asset, with its latest price (or `latest_price: null`)."""
     return service.asset_detail(asset_id)
@@ -82,6 +85,7 @@ def get_asset(asset_id):
 @blp.route("/<asset_id>", methods=["PATCH"])
 @blp.arguments(AssetUpdateSchema, example={"asset_type": "etf", "currency": "EUR"})
 @blp.response(200, AssetSchema)
+@blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description="The new symbol/ISIN belongs to another asset.")
 def update_asset(changes, asset_id):
     """Change an asset. A new symbol or ISIN changes its key: 409 if another asset has it."""
@@ -104,6 +108,7 @@ def update_asset(changes, asset_id):
     },
 )
 @blp.response(201, PricesStoredSchema)
+@blp.alt_response(404, description=NOT_FOUND)
 def add_prices(data, asset_id):
     """Record prices: one `{date, price, currency}` or `{"prices": [...]}` (up to 1000).
 
@@ -117,6 +122,7 @@ def add_prices(data, asset_id):
 @blp.route("/<asset_id>/prices", methods=["GET"])
 @blp.arguments(PriceListArgsSchema, location="query")
 @blp.response(200, PricePageSchema)
+@blp.alt_response(404, description=NOT_FOUND)
 def list_prices(args, asset_id):
     """An asset's prices, newest day first, optionally within `date_from`..`date_to`."""
     page, limit = args.pop("page"), args.pop("limit")

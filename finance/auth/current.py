@@ -74,4 +74,6 @@ def _authenticate_and_load_user() -> None:
 def protect(blueprint: Blueprint, *, load_user: bool = True) -> Blueprint:
     """Require a verified token on every view of ``blueprint`` (and the user, by default)."""
     blueprint.before_request(_authenticate_and_load_user if load_user else authenticate)
+    # finance.common.blueprint documents the bearer requirement and its 401/403 from this.
+    blueprint.auth = "user" if load_user else "token"
     return blueprint

@@ -9,6 +9,23 @@ from bson import Decimal128
 from mongoengine import DateTimeField, Decimal128Field
 
 
+def fits_decimal128(value: Decimal) -> bool:
+    """Whether ``value`` is stored as Decimal128 exactly: 34 digits, exponent in range."""
+    try:
+        Decimal128(value)
+    except ArithmeticError:  # decimal.Inexact and friends: it would be rounded
+        return False
+    return True
+
+
+def without_negative_zero(value: Decimal) -> Decimal:
+    """``-0`` (and ``-0.00``) as ``0``, every other value untouched.
+
+    ``value + 0`` would do it too, but rounds to the context's 28 digits.
+    """
+    return value.copy_abs() if value.is_zero() else value
+
+
 class Money(Decimal128Field):
     """An exact decimal stored as Decimal128; ``None`` stays ``None``."""
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 
+from ..common.blueprint import Blueprint
 from ..db import ping
 from ..errors import DB_UNAVAILABLE_DETAIL, ServiceUnavailable
 

@@ -3,7 +3,8 @@
 Text cells that a spreadsheet would evaluate (starting with = + - @, tab or CR)
 are prefixed with an apostrophe in CSV and written as plain strings in XLSX,
 so an exported description can never run as a formula. Numbers are written as
-numbers, with their exact digits.
+numbers, with their exact digits. XLSX is XML, which cannot hold most control
+characters (U+0000-U+001F but tab, LF, CR): those are left out of XLSX cells.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ def xlsx_bytes(docs: Iterable[dict[str, Any]]) -> bytes:
     """The workbook, built in openpyxl's write-only (streaming) mode."""
     from openpyxl import Workbook  # only exports pay for the import
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Transactions")
@@ -98,6 +100,8 @@ def xlsx_bytes(docs: Iterable[dict[str, Any]]) -> bytes:
     for doc in docs:
         row = []
         for value in cells(doc, escape=False):
+            if isinstance(value, str):
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # never a formula, whatever the text starts with

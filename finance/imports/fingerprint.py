@@ -12,15 +12,18 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from .types import CanonicalRow
+
+_DIGITS_34 = Context(prec=34)
 
 
 def _num(value: Decimal | None) -> str:
     if value is None:
         return ""
-    return format(value.normalize(), "f") if value else "0"
+    # Decimal128's 34 digits, not the default context's 28: no two stored amounts collide.
+    return format(value.normalize(_DIGITS_34), "f") if value else "0"
 
 
 def _text(value: str | None) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 
+from ..common.blueprint import Blueprint
 from . import service
 from .schemas import LogBatchSchema, LogResultSchema
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ..auth.current import current_user, protect
+from ..common.blueprint import Blueprint
 from ..common.pagination import PageArgsSchema
 from . import service
 from .schemas import MappingPageSchema

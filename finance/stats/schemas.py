@@ -31,6 +31,10 @@ class MonthBound(ma.fields.String):
 
     default_error_messages = {"invalid_month": "Must be a date (YYYY-MM-DD) or a month (YYYY-MM)."}
 
+    def __init__(self, **kwargs):
+        metadata = {"pattern": r"^\d{4}-(0[1-9]|1[0-2])(-\d{2})?$", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         match = _MONTH.match(text)

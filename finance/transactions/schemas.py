@@ -7,7 +7,6 @@ typed, so nothing from the query string reaches MongoDB as an operator.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
@@ -15,29 +14,19 @@ from marshmallow import validate
 
 from ..assets.models import ASSET_TYPES
 from ..common.pagination import PageArgsSchema, page_schema
-from ..common.schemas import Amount, CurrencyCode, ObjectIdString, TrimmedString
+from ..common.schemas import (
+    Amount,
+    CurrencyCode,
+    ObjectIdString,
+    QueryArgsSchema,
+    StrictBoolean,
+    TrimmedString,
+    amount_range,
+)
 from ..imports.types import ERROR_TYPES, TRANSACTION_TYPES
 from .service import SORTS
 
 ID_EXAMPLE = "65f1c0ffee0123456789abcd"
-
-
-def _blank(value: Any) -> bool:
-    return isinstance(value, str) and not value.strip()
-
-
-class _QuerySchema(ma.Schema):
-    @ma.pre_load
-    def _drop_empty(self, data: Mapping[str, Any], **kwargs) -> dict[str, Any]:
-        """``?wallet_id=&q=`` (or only blanks) means "no filter", as web clients build such URLs."""
-        kept = {}
-        for key in data:
-            value = data[key]
-            if isinstance(value, list):
-                value = [item for item in value if not _blank(item)]
-            if not (_blank(value) or value == []):
-                kept[key] = value
-        return kept
 
 
 class TransactionTypes(ma.fields.List):
@@ -62,7 +51,7 @@ class TransactionTypes(ma.fields.List):
         return super()._deserialize(names, attr, data, **kwargs)
 
 
-class TransactionFilterSchema(_QuerySchema):
+class TransactionFilterSchema(QueryArgsSchema):
     """The listing's filters and order, shared by the listing and the export."""
 
     wallet_id = ObjectIdString(
@@ -88,10 +77,18 @@ class TransactionFilterSchema(_QuerySchema):
         metadata={"description": "Last day included (YYYY-MM-DD).", "example": "2024-12-31"}
     )
     min_amount = Amount(
-        metadata={"description": "Smallest signed transaction_amount included.", "example": -500}
+        metadata={
+            "description": "Smallest signed transaction_amount included.",
+            "example": -500,
+            **amount_range(),
+        }
     )
     max_amount = Amount(
-        metadata={"description": "Largest signed transaction_amount included.", "example": 0}
+        metadata={
+            "description": "Largest signed transaction_amount included.",
+            "example": 0,
+            **amount_range(),
+        }
     )
     q = TrimmedString(
         validate=validate.Length(min=1, max=100),
@@ -167,10 +164,20 @@ class _TransactionFields(ma.Schema):
     transaction_type = TrimmedString(
         metadata={"enum": list(TRANSACTION_TYPES), "description": "Any case.", "example": "BUY"}
     )
-    transaction_amount = Amount(allow_none=True, metadata={"description": _AMOUNT_HELP})
-    volume = Amount(allow_none=True, metadata={"description": "Quantity, zero or positive."})
-    item_price = Amount(allow_none=True, metadata={"description": "Unit price, zero or positive."})
-    fee = Amount(allow_none=True, metadata={"description": "Zero or positive."})
+    transaction_amount = Amount(
+        allow_none=True, metadata={"description": _AMOUNT_HELP, **amount_range()}
+    )
+    volume = Amount(
+        allow_none=True,
+        metadata={"description": "Quantity, zero or positive.", **amount_range(minimum=0)},
+    )
+    item_price = Amount(
+        allow_none=True,
+        metadata={"description": "Unit price, zero or positive.", **amount_range(minimum=0)},
+    )
+    fee = Amount(
+        allow_none=True, metadata={"description": "Zero or positive.", **amount_range(minimum=0)}
+    )
     currency = CurrencyCode(
         allow_none=True, metadata={"description": "Default: the wallet's base currency."}
     )
@@ -199,7 +206,7 @@ class TransactionUpdateSchema(_TransactionFields):
 # ------------------------------------------------------------------------------ error rows
 
 
-class ErrorQuerySchema(PageArgsSchema, _QuerySchema):
+class ErrorQuerySchema(PageArgsSchema, QueryArgsSchema):
     """`processed=false`, `unprocessed=true` and `resolved=false` all mean "only unprocessed"."""
 
     wallet_id = ObjectIdString(metadata={"description": "Only this wallet (default: all)."})
@@ -255,4 +262,4 @@ TransactionErrorPageSchema = page_schema(TransactionErrorSchema, "errors", "Tran
 
 
 class ErrorUpdateSchema(ma.Schema):
-    processed = ma.fields.Boolean(required=True, metadata={"example": True})
+    processed = StrictBoolean(required=True, metadata={"example": True})

@@ -10,15 +10,16 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from typing import Any
 
 from bson import Decimal128, ObjectId
+from bson.decimal128 import create_decimal128_context
 from pymongo.errors import DuplicateKeyError
 
 from ..assets.models import ASSET_TYPES
 from ..assets.service import AssetSpec, asset_key, ensure_assets
-from ..common.fields import day_start
+from ..common.fields import day_start, fits_decimal128, without_negative_zero
 from ..common.models import object_id, utcnow
 from ..common.pagination import envelope
 from ..db import run_in_transaction
@@ -49,6 +50,9 @@ TRADE_TYPES = ("BUY", "SELL")
 EXPECTED_SIGN = {**dict.fromkeys(OUTFLOW_TYPES, -1), **dict.fromkeys(INFLOW_TYPES, 1)}
 EARLIEST_DATE = dt.date(1900, 1, 1)
 MAX_ABS_AMOUNT = Decimal(10) ** 15
+# Decimal128's arithmetic (34 digits, its exponent range), rounding rather than raising.
+_DECIMAL128 = create_decimal128_context()
+_DECIMAL128.traps[Inexact] = False
 TEXT_LIMITS = {"asset_name": 200, "asset_symbol": 40, "description": 2000}
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -73,10 +77,13 @@ def _decimal(value: Any, name: str, fail) -> Decimal | None:
     except (InvalidOperation, TypeError, ValueError):
         fail(name, f"{name} must be a number.")
         return None
-    if not number.is_finite() or abs(number) >= MAX_ABS_AMOUNT:
+    if not number.is_finite() or number.copy_abs() >= MAX_ABS_AMOUNT:
         fail(name, f"{name} must be a finite number below 1e15 in size.")
         return None
-    return number + 0  # -0 becomes 0
+    if not fits_decimal128(number):
+        fail(name, f"{name} has more digits than can be stored exactly (34).")
+        return None
+    return without_negative_zero(number)
 
 
 def validate_canonical(
@@ -148,8 +155,11 @@ def validate_canonical(
 
     if amount is None and "transaction_amount" not in errors and kind is not None:
         if kind in TRADE_TYPES and volume is not None and price is not None:
-            gross = volume * price
-            amount = -(gross + fee) if kind == "BUY" else gross - fee
+            with localcontext(_DECIMAL128):  # 34 digits as stored, not the default 28
+                gross = volume * price
+                amount = without_negative_zero(-(gross + fee) if kind == "BUY" else gross - fee)
+            if amount.copy_abs() >= MAX_ABS_AMOUNT:
+                fail("transaction_amount", "volume * item_price must be below 1e15 in size.")
         elif kind in TRADE_TYPES:
             fail(
                 "transaction_amount",

@@ -8,9 +8,9 @@ are never read as a transaction id.
 from __future__ import annotations
 
 from flask import Response, stream_with_context
-from flask_smorest import Blueprint
 
 from ..auth.current import current_user, protect
+from ..common.blueprint import Blueprint
 from . import service
 from .schemas import (
     ErrorQuerySchema,

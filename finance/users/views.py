@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ..auth.current import current_claims, current_user, protect
+from ..common.blueprint import Blueprint
 from . import service
 from .schemas import RegisterSchema, UserSchema, UserUpdateSchema
 
