@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, g, jsonify
+from flask import Flask, current_app, g, jsonify
 from pymongo.errors import (
     AutoReconnect,
     ConnectionFailure,
@@ -169,12 +169,23 @@ def handle_http_exception(error: HTTPException):
     detail = data.get("message")
     if not isinstance(detail, str) or not detail:
         detail = _summary(errors) if errors else _DEFAULT_DETAILS.get(code, error.name)
+    if code == 413 and not data:
+        detail = _too_large_detail()
     headers = dict(data.get("headers") or {})
     if code == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
     if code == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="kartay"')
     return error_response(code, detail, errors, headers)
+
+
+def _too_large_detail() -> str:
+    """The body was refused before it was read: say what the cap is (import.md)."""
+    limit = current_app.config.get("MAX_UPLOAD_BYTES")
+    if not limit:
+        return _DEFAULT_DETAILS[413]
+    size = f"{limit / 1_000_000:.1f} MB" if limit >= 1_000_000 else f"{limit / 1000:.1f} KB"
+    return f"The request body is larger than the {size} upload limit."
 
 
 def handle_api_error(error: ApiError):

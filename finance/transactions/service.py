@@ -500,8 +500,45 @@ def list_transactions(
     filtered = any(value not in (None, "", []) for value in filters.values())
     total = _collection().count_documents(query) if filtered else _kept_count(owner_id, wallet)
     cursor = listing_cursor(query, sort).skip((page - 1) * limit).limit(limit)
-    items = [Transaction._from_son(doc) for doc in cursor]
-    return envelope("transactions", items, total, page, limit)
+    return envelope("transactions", [listing_item(doc) for doc in cursor], total, page, limit)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal128):
+        return value.to_decimal()
+    if isinstance(value, ObjectId):
+        return str(value)
+    return value
+
+
+def listing_item(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored transaction as ``TransactionSchema`` dumps it, straight from the raw document.
+
+    A 1000-row page spent most of its time building mongoengine documents and running
+    marshmallow over them; this is the same JSON for a fraction of the cost (a test
+    holds the two equal).
+    """
+    return {
+        "id": str(doc["_id"]),
+        "wallet_id": str(doc["wallet"]),
+        "date": doc["date"].date().isoformat(),
+        "asset_id": _plain(doc.get("asset")),
+        "asset_name": doc.get("asset_name"),
+        "asset_symbol": doc.get("asset_symbol"),
+        "asset_type": doc.get("asset_type"),
+        "transaction_type": doc["transaction_type"],
+        "volume": _plain(doc.get("volume")),
+        "item_price": _plain(doc.get("item_price")),
+        "transaction_amount": _plain(doc["transaction_amount"]),
+        "currency": doc.get("currency"),
+        "fee": _plain(doc.get("fee")),
+        "description": doc.get("description"),
+        "import_id": _plain(doc.get("import_id")),
+        "row_number": doc.get("row_number"),
+        "source": doc.get("source"),
+        "created_at": doc["created_at"].isoformat(),
+        "updated_at": doc["updated_at"].isoformat(),
+    }
 
 
 # ----------------------------------------------------------------------------- error rows

@@ -177,6 +177,7 @@ def test_oversized_body_is_413_json():
     )
     assert response.status_code == 413
     assert response.json["code"] == 413
+    assert response.json["detail"] == "The request body is larger than the 1.0 KB upload limit."
 
 
 def test_health_endpoints(client):

@@ -300,3 +300,20 @@ def test_searches_use_the_regex_operator_form_with_escaped_input():
             {"$or": [{"description": text}, {"asset_name": text}, {"asset_symbol": text}]},
         ],
     }
+
+
+def test_listing_items_are_exactly_what_the_schema_dumps(alice, add, wallet):
+    from finance.transactions.schemas import TransactionSchema
+    from finance.transactions.service import listing_item
+
+    add()
+    add(
+        transaction_type="BUY",
+        asset_name="ACME",
+        volume=2,
+        item_price="10.5",
+        transaction_amount="-22",
+        fee=1,
+    )
+    for doc in Transaction._get_collection().find({}):
+        assert listing_item(doc) == TransactionSchema().dump(Transaction._from_son(doc))
