@@ -29,10 +29,27 @@ from finance.imports.values import (
 )
 
 FIELDS = (
-    "date", "value_date", "transaction_type", "asset_name", "asset_symbol", "volume",
-    "item_price", "transaction_amount", "transaction_amount_minor", "fee", "currency",
-    "description", "memo", "counterparty", "payer", "payee", "debit", "credit",
-    "dc_indicator", "balance", "ignore",
+    "date",
+    "value_date",
+    "transaction_type",
+    "asset_name",
+    "asset_symbol",
+    "volume",
+    "item_price",
+    "transaction_amount",
+    "transaction_amount_minor",
+    "fee",
+    "currency",
+    "description",
+    "memo",
+    "counterparty",
+    "payer",
+    "payee",
+    "debit",
+    "credit",
+    "dc_indicator",
+    "balance",
+    "ignore",
 )
 MULTI_FIELDS = frozenset({"fee"})
 MIN_SCORE = 0.55
@@ -131,8 +148,20 @@ _SYNONYMS = {
 _NEGATIVE = {
     "date": ("value", "valuta", "wertstellung", "settle", "start", "rentedatum", "due"),
     "transaction_amount": (
-        "local", "original", "orig", "balance", "saldo", "fee", "commission", "price", "rate",
-        "date", "datum", "foreign", "exchange", "tax",
+        "local",
+        "original",
+        "orig",
+        "balance",
+        "saldo",
+        "fee",
+        "commission",
+        "price",
+        "rate",
+        "date",
+        "datum",
+        "foreign",
+        "exchange",
+        "tax",
     ),
     "item_price": ("exchange", "fx", "market"),
     "currency": ("local", "original", "orig", "foreign"),
@@ -143,8 +172,23 @@ _FULL_TEXT = frozenset(
 )
 # English words end other words by accident ("transaction" ends in "action"): no compounds.
 _NOT_STEMS = frozenset(
-    {"action", "side", "date", "time", "type", "name", "note", "notes", "text", "total", "value",
-     "price", "data", "info", "code"}
+    {
+        "action",
+        "side",
+        "date",
+        "time",
+        "type",
+        "name",
+        "note",
+        "notes",
+        "text",
+        "total",
+        "value",
+        "price",
+        "data",
+        "info",
+        "code",
+    }
 )
 _STOPWORDS = frozenset({"and", "or", "of", "the", "for", "by", "per", "no", "nr"})
 # Amount headers that say the fee is already inside the amount.
@@ -160,8 +204,11 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 # ISO codes that are also English words in upper-case headers ("TOP UP", "ALL").
 _WORD_LIKE_CODES = frozenset({"ALL", "BOB", "CUP", "GEL", "MAD", "MOP", "PEN", "SOS", "TOP", "TRY"})
 _HEADER_CCY = re.compile(
-    r"\b(?:" + "|".join(sorted(ISO_CURRENCIES - _WORD_LIKE_CODES)) + r")\b|"
+    r"\b(?:"
+    + "|".join(sorted(ISO_CURRENCIES - _WORD_LIKE_CODES))
+    + r")\b|"
     + "|".join(re.escape(s) for s in CURRENCY_SYMBOLS if not s[0].isalpha())
+    + "|\uff04"  # a label's leading "$" is stored as U+FF04 (see table.safe_label)
 )
 
 
@@ -194,7 +241,7 @@ def header_currency(header: str) -> str | None:
     match = _HEADER_CCY.search(header)
     if not match:
         return None
-    return CURRENCY_SYMBOLS.get(match.group(), match.group())
+    return CURRENCY_SYMBOLS.get(match.group().replace("\uff04", "$"), match.group())
 
 
 def _parse_synonyms() -> dict[str, tuple[tuple[tuple[str, ...], float], ...]]:
@@ -301,8 +348,16 @@ def _profile(values: Sequence[Any], is_date: Callable[[Any], bool]) -> _Profile:
 
 
 _NUMERIC = frozenset(
-    {"volume", "item_price", "transaction_amount", "transaction_amount_minor", "fee", "debit",
-     "credit", "balance"}
+    {
+        "volume",
+        "item_price",
+        "transaction_amount",
+        "transaction_amount_minor",
+        "fee",
+        "debit",
+        "credit",
+        "balance",
+    }
 )
 _SPARSE_OK = frozenset({"fee", "debit", "credit", "asset_symbol", "description", "memo"})
 _NAMES = frozenset({"asset_name", "counterparty", "payer", "payee"})

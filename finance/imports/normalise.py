@@ -35,8 +35,12 @@ NEGATIVE_TYPES = frozenset({"BUY", "WITHDRAWAL", "FEE", "TAX", "TRANSFER_OUT"})
 POSITIVE_TYPES = frozenset({"SELL", "DEPOSIT", "DIVIDEND", "INTEREST", "TRANSFER_IN"})
 # A stated type whose sign contradicts a signed file is its reversal (a fee refund, ...).
 _REVERSAL = {
-    "FEE": "DEPOSIT", "TAX": "DEPOSIT", "INTEREST": "FEE", "DIVIDEND": "WITHDRAWAL",
-    "DEPOSIT": "WITHDRAWAL", "WITHDRAWAL": "DEPOSIT",
+    "FEE": "DEPOSIT",
+    "TAX": "DEPOSIT",
+    "INTEREST": "FEE",
+    "DIVIDEND": "WITHDRAWAL",
+    "DEPOSIT": "WITHDRAWAL",
+    "WITHDRAWAL": "DEPOSIT",
 }
 
 # Canonical names that say exactly what they are (a bare "TRANSFER" does not: banks use it
@@ -47,32 +51,65 @@ _VERBATIM_TYPES = frozenset({"TRANSFER_IN", "TRANSFER_OUT", "OTHER"})
 _TYPE_WORDS = tuple(
     (name, re.compile(pattern))
     for name, pattern in (
-        ("TAX", r"\b(?:tax|taxes|withholding|wht|steuer\w*|\w+steuer|impots?|taxe|impuesto|"
-                r"retencion|imposta|ritenuta|tasse|belasting\w*|podatek|imposto|skatt)\b"),
-        ("FEE", r"\b(?:fees?|service charge|commissions?|gebuhr\w*|gebuehr\w*|entgelt|provision|"
-                r"spesen|frais|comision(?:es)?|commission[ei]|spese|canone|kosten|prowizja|"
-                r"oplata|taxa|tarifa|avgift|courtage|costs?)\b"),
-        ("DIVIDEND", r"\b(?:dividends?|divident|dividende|dividendo|dywidenda|utdelning|"
-                     r"ausschuttung|distribution)\b"),
-        ("INTEREST", r"\b(?:interests?|zins\w*|interets?|interes(?:es)?|interessi|rente|"
-                     r"odsetki|juros|ranta|coupon)\b"),
-        ("BUY", r"\b(?:buy|bought|purchase|kauf|wertpapierkauf|achat|compra|acquisto|koop|"
-                r"aankoop|kupno|zakup|kop)\b"),
-        ("SELL", r"\b(?:sell|sold|sale|verkauf|wertpapierverkauf|vente|venta|vendita|verkoop|"
-                 r"sprzedaz|venda|salj|redemption)\b"),
-        ("OWN_TRANSFER", r"\b(?:pot|topup|top up|exchange|exchanged|acct xfer|xfer|"
-                         r"account transfer|internal transfer|own account|ubertrag|uebertrag|"
-                         r"umbuchung|virement interne|giroconto|traspaso|spaarrekening|"
-                         r"przelew wlasny|savings)\b"),
-        ("REFUND", r"\b(?:refund|erstattung|ruckerstattung|remboursement|reembolso|rimborso|"
-                   r"terugbetaling|zwrot|aterbetalning|storno)\b"),
-        ("DEPOSIT", r"\b(?:deposit|cash in|einzahlung|bareinzahlung|versement|ingreso|deposito|"
-                    r"versamento|storting|wplata|insattning)\b"),
-        ("WITHDRAWAL", r"\b(?:withdrawal|withdraw|atm|cash out|auszahlung|bargeldauszahlung|"
-                       r"geldautomat|retrait|retiro|reintegro|prelievo|opname|geldautomaat|"
-                       r"wyplata|bankomat|levantamento|uttag)\b"),
-        ("TRANSFER", r"\b(?:transfers?|uberweisung|ueberweisung|virement|transferencia|bonifico|"
-                     r"overschrijving|przelew|overforing)\b"),
+        (
+            "TAX",
+            r"\b(?:tax|taxes|withholding|wht|steuer\w*|\w+steuer|impots?|taxe|impuesto|"
+            r"retencion|imposta|ritenuta|tasse|belasting\w*|podatek|imposto|skatt)\b",
+        ),
+        (
+            "FEE",
+            r"\b(?:fees?|service charge|commissions?|gebuhr\w*|gebuehr\w*|entgelt|provision|"
+            r"spesen|frais|comision(?:es)?|commission[ei]|spese|canone|kosten|prowizja|"
+            r"oplata|taxa|tarifa|avgift|courtage|costs?)\b",
+        ),
+        (
+            "DIVIDEND",
+            r"\b(?:dividends?|divident|dividende|dividendo|dywidenda|utdelning|"
+            r"ausschuttung|distribution)\b",
+        ),
+        (
+            "INTEREST",
+            r"\b(?:interests?|zins\w*|interets?|interes(?:es)?|interessi|rente|"
+            r"odsetki|juros|ranta|coupon)\b",
+        ),
+        (
+            "BUY",
+            r"\b(?:buy|bought|purchase|kauf|wertpapierkauf|achat|compra|acquisto|koop|"
+            r"aankoop|kupno|zakup|kop)\b",
+        ),
+        (
+            "SELL",
+            r"\b(?:sell|sold|sale|verkauf|wertpapierverkauf|vente|venta|vendita|verkoop|"
+            r"sprzedaz|venda|salj|redemption)\b",
+        ),
+        (
+            "OWN_TRANSFER",
+            r"\b(?:pot|topup|top up|exchange|exchanged|acct xfer|xfer|"
+            r"account transfer|internal transfer|own account|ubertrag|uebertrag|"
+            r"umbuchung|virement interne|giroconto|traspaso|spaarrekening|"
+            r"przelew wlasny|savings)\b",
+        ),
+        (
+            "REFUND",
+            r"\b(?:refund|erstattung|ruckerstattung|remboursement|reembolso|rimborso|"
+            r"terugbetaling|zwrot|aterbetalning|storno)\b",
+        ),
+        (
+            "DEPOSIT",
+            r"\b(?:deposit|cash in|einzahlung|bareinzahlung|versement|ingreso|deposito|"
+            r"versamento|storting|wplata|insattning)\b",
+        ),
+        (
+            "WITHDRAWAL",
+            r"\b(?:withdrawal|withdraw|atm|cash out|auszahlung|bargeldauszahlung|"
+            r"geldautomat|retrait|retiro|reintegro|prelievo|opname|geldautomaat|"
+            r"wyplata|bankomat|levantamento|uttag)\b",
+        ),
+        (
+            "TRANSFER",
+            r"\b(?:transfers?|uberweisung|ueberweisung|virement|transferencia|bonifico|"
+            r"overschrijving|przelew|overforing)\b",
+        ),
     )
 )
 # Free-text clues, narrower than the type vocabulary; each only counts with the right sign.
@@ -97,22 +134,32 @@ _CLUE_PHRASES = re.compile(
 # Folded text is ASCII: a bytes table (C speed) turns everything but a-z into spaces, and the
 # words are looked up as bytes.
 _LETTERS_ONLY = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
-_CLUE_BYTES = {
-    word.encode(): name for name, words in _CLUE_TEXT.items() for word in words.split()
-}
+_CLUE_BYTES = {word.encode(): name for name, words in _CLUE_TEXT.items() for word in words.split()}
 _CLUE_KEYS = frozenset(_CLUE_BYTES)
 # Words that can start a phrase clue: the phrase regex runs only when one is present.
 _TRIGGER_BYTES = frozenset(
-    {b"charge", b"autopay", b"credit", b"crt", b"transfer", b"interne", b"wlasny", b"own",
-     b"savings", b"top"}
+    {
+        b"charge",
+        b"autopay",
+        b"credit",
+        b"crt",
+        b"transfer",
+        b"interne",
+        b"wlasny",
+        b"own",
+        b"savings",
+        b"top",
+    }
 )
 _CLUE_SIGN = {"TAX": -1, "FEE": -1, "INTEREST": 1, "DIVIDEND": 1, "OWN": 0}
 # "OPEN BUY 4.5/6 @ 108.9200", "Bought 10 AAPL @ 150.00": units and price inside a comment.
+# ASCII digits only, and no more of them than a value may have (see values.in_range); the
+# lookarounds keep a longer run of digits from matching in part.
 _TRADE_IN_TEXT = re.compile(
-    r"(?P<qty>\d+(?:[.,]\d+)?)(?:/\d+(?:[.,]\d+)?)?\s+(?:[A-Z0-9.]{1,12}\s+)?@\s*"
-    r"(?P<price>\d+(?:[.,]\d+)?)"
+    r"(?<![0-9.,])(?P<qty>[0-9]{1,18}(?:[.,][0-9]{1,10})?)(?![0-9])(?:/[0-9]+(?:[.,][0-9]+)?)?"
+    r"\s+(?:[A-Z0-9.]{1,12}\s+)?@\s*(?P<price>[0-9]{1,18}(?:[.,][0-9]{1,10})?)(?![0-9])"
 )
-_NOT_DIGITS = re.compile(r"[^\d\s.,+\-()'\u2019\u00a0\u2009\u202f]")
+_NOT_DIGITS = re.compile(r"[^0-9\s.,+\-()'\u2019\u00a0\u2009\u202f]")
 NumberParser = Callable[[Any], Decimal | None]
 ZERO = Decimal(0)
 _DATE_EXAMPLES = {"DMY": "31.12.2024", "MDY": "12/31/2024", "YMD": "2024-12-31"}
@@ -183,8 +230,18 @@ def make_plan(
     plan = Plan(header=header, columns=columns)
     cells_of = _column_reader(sample)
     numeric = [
-        c for name in ("transaction_amount", "fee", "item_price", "volume", "debit", "credit",
-                       "balance") for i in columns.get(name, []) for c in cells_of(i)
+        c
+        for name in (
+            "transaction_amount",
+            "fee",
+            "item_price",
+            "volume",
+            "debit",
+            "credit",
+            "balance",
+        )
+        for i in columns.get(name, [])
+        for c in cells_of(i)
         if type(c) is str
     ]
     plan.decimal_mark = options.decimal_mark or detect_decimal_mark(numeric) or "."
@@ -243,11 +300,16 @@ def _fees_included(plan: Plan, amount_col: int, sample: Sequence[Row], parse: Nu
         rows = []
         for _, cells in sample:
             try:
-                rows.append((
-                    parse(_at(cells, amount_col)),
-                    sum((abs(parse(_at(cells, i)) or 0) for i in plan.columns["fee"]), Decimal(0)),
-                    parse(_at(cells, balance_col)),
-                ))
+                rows.append(
+                    (
+                        parse(_at(cells, amount_col)),
+                        sum(
+                            (abs(parse(_at(cells, i)) or 0) for i in plan.columns["fee"]),
+                            Decimal(0),
+                        ),
+                        parse(_at(cells, balance_col)),
+                    )
+                )
             except ValueError:
                 continue
         for (a1, f1, b1), (a2, f2, b2) in itertools.pairwise(rows):
@@ -293,15 +355,18 @@ def file_currency(plan: Plan, sample: Sequence[Row]) -> str | None:
     if plan.statement_currency or plan.amount_currency:
         return plan.statement_currency or plan.amount_currency
     probe = RowNormaliser(replace(plan, fallback_currency=None))
-    codes = {row.currency for row in (probe(n, cells) for n, cells in sample)
-             if type(row) is CanonicalRow}
+    codes = {
+        row.currency
+        for row in (probe(n, cells) for n, cells in sample)
+        if type(row) is CanonicalRow
+    }
     return codes.pop() if len(codes) == 1 and None not in codes else None
 
 
 class RowNormaliser:
     """Turns one ``(row number, cells)`` into a :class:`CanonicalRow` or a :class:`RowError`.
 
-    Rows are padded to the header width plus one blank cell, and every
+    Rows are cut or padded to the columns the plan reads plus one blank cell, and every
     unmapped field points at that blank cell, so the per-row code indexes
     directly instead of testing which columns exist.
     """
@@ -309,7 +374,9 @@ class RowNormaliser:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.header = plan.header
-        self.width = len(plan.header)
+        # The blank cell sits just past the last column read: never the header's own width,
+        # so a short row under a 10,000-column header is not padded to 10,000 cells.
+        self.width = max((i for cols in plan.columns.values() for i in cols), default=-1) + 1
         self.blank = [""]
         self.parse_date = make_date_parser(plan.date_order, plan.date_format)
         self.parse_number = make_number_parser(plan.decimal_mark)
@@ -353,11 +420,11 @@ class RowNormaliser:
         try:
             date = self.parse_date(cells[self.date_col])
         except ValueError:
-            return self._error(number, "format", "date", cells, self.date_col)
+            return self._error(number, "format", "date", cells, self.date_col, row=row)
         if date is None:
-            return self._error(number, "missing", "date", cells, self.date_col)
+            return self._error(number, "missing", "date", cells, self.date_col, row=row)
         if not 1900 <= date.year <= 2100:
-            return self._error(number, "validation", "date", cells, self.date_col)
+            return self._error(number, "validation", "date", cells, self.date_col, row=row)
         amount = None
         try:
             amount, cell_currency = self._amount(cells)
@@ -374,7 +441,7 @@ class RowNormaliser:
                 price = self._number(cells, self.price_col)
             currency = self._currency(cells, cell_currency)
         except _FieldError as exc:
-            return self._error(number, exc.kind, exc.field, cells, exc.col, date, amount)
+            return self._error(number, exc.kind, exc.field, cells, exc.col, date, amount, row)
         if self.minor:
             amount = amount.scaleb(-MINOR_UNIT_EXPONENT.get(currency or "", 2))
         description = _text(cells[self.description_col])
@@ -391,13 +458,16 @@ class RowNormaliser:
             transaction_amount=amount,
             currency=currency,
             fee=fee,
-            asset_name=name or symbol or (self.has_party and self._party(cells, amount))
-            or _text(cells[self.memo_col]) or description,
+            asset_name=name
+            or symbol
+            or (self.has_party and self._party(cells, amount))
+            or _text(cells[self.memo_col])
+            or description,
             asset_symbol=symbol,
             volume=None if volume is None else abs(volume),
             item_price=None if price is None else abs(price),
             description=description,
-            raw=self._raw(cells),
+            raw=self._raw(row),
         )
 
     # --- fields -------------------------------------------------------------------------
@@ -495,9 +565,10 @@ class RowNormaliser:
         payer, payee, party = (_text(cells[i]) for i in self.party_cols)
         return (payer if amount > 0 else payee) or party or payee or payer
 
-    def _raw(self, cells: list[Any]) -> dict[str, Any]:
-        """The cells as read (text, or a spreadsheet's numbers and dates), by column label."""
-        return dict(zip(self.header, cells, strict=False))
+    def _raw(self, row: list[Any]) -> dict[str, Any]:
+        """The row's cells as read (text, or a spreadsheet's numbers and dates), by column
+        label: the cells the row has, never padding up to the header's width."""
+        return dict(zip(self.header, row, strict=False))
 
     def _error(
         self,
@@ -508,6 +579,7 @@ class RowNormaliser:
         col: int | None,
         date: dt.date | None = None,
         amount: Decimal | None = None,
+        row: list[Any] | None = None,
     ) -> RowError:
         value = cells[col] if col is not None else None
         label = self.header[col] if col is not None and col < self.width else field_name
@@ -522,7 +594,7 @@ class RowNormaliser:
             field_name=field_name,
             value=None if value in (None, "") else str(value),
             suggestion=suggestion,
-            raw=self._raw(cells),
+            raw=self._raw(cells if row is None else row),
             partial=partial,
         )
 
@@ -542,29 +614,44 @@ def _explain(kind: str, field_name: str, label: str, plan: Plan) -> tuple[str, s
     if field_name == "date":
         example = plan.date_format or _DATE_EXAMPLES[plan.date_order]
         if kind == "missing":
-            return (f"The date in column '{label}' is empty.",
-                    "Every transaction needs a date; fill it in or remove the row.")
+            return (
+                f"The date in column '{label}' is empty.",
+                "Every transaction needs a date; fill it in or remove the row.",
+            )
         if kind == "validation":
-            return (f"The date in column '{label}' is outside 1900-2100.",
-                    "Check the year of this date.")
-        return (f"The value in column '{label}' is not a date this file's format can read.",
-                f"Write it like the other dates in the column, e.g. {example}.")
+            return (
+                f"The date in column '{label}' is outside 1900-2100.",
+                "Check the year of this date.",
+            )
+        return (
+            f"The value in column '{label}' is not a date this file's format can read.",
+            f"Write it like the other dates in the column, e.g. {example}.",
+        )
     if field_name == "currency":
-        return (f"Column '{label}' does not hold a three-letter currency code.",
-                "Use an ISO 4217 code such as EUR, USD or GBP.")
+        return (
+            f"Column '{label}' does not hold a three-letter currency code.",
+            "Use an ISO 4217 code such as EUR, USD or GBP.",
+        )
     if kind == "missing":
-        return (f"The amount in column '{label}' is empty.",
-                f"Fill in the amount, e.g. {example_amount}, or remove the row.")
+        return (
+            f"The amount in column '{label}' is empty.",
+            f"Fill in the amount, e.g. {example_amount}, or remove the row.",
+        )
     if kind == "invalid":
-        return (f"Column '{label}' holds a formula or text starting with '=' or '@'; "
-                "formulas are never evaluated.",
-                f"Export values instead of formulas, e.g. {example_amount}.")
-    return (f"The value in column '{label}' is not a number.",
-            f"Write numbers like {example_amount} (decimal mark '{plan.decimal_mark}').")
+        return (
+            f"Column '{label}' holds a formula or text starting with '=' or '@'; "
+            "formulas are never evaluated.",
+            f"Export values instead of formulas, e.g. {example_amount}.",
+        )
+    return (
+        f"The value in column '{label}' is not a number.",
+        f"Write numbers like {example_amount} (decimal mark '{plan.decimal_mark}').",
+    )
 
 
-def _trade_from_text(text: str | None, price: Decimal | None) -> tuple[Decimal | None,
-                                                                        Decimal | None]:
+def _trade_from_text(
+    text: str | None, price: Decimal | None
+) -> tuple[Decimal | None, Decimal | None]:
     """Units and price written in a comment (XTB: ``OPEN BUY 4.5/6 @ 108.9200``)."""
     match = _TRADE_IN_TEXT.search(text or "")
     if not match:

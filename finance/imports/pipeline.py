@@ -25,7 +25,7 @@ from finance.imports.mapping import (
 from finance.imports.normalise import Plan, RowNormaliser, file_currency, make_plan
 from finance.imports.readers import Row, SpreadsheetLimits, check_zip, text_rows, workbook_sheets
 from finance.imports.sniff import STRUCTURED_FORMATS, Sniffed, sniff
-from finance.imports.table import SCAN_ROWS, Table, find_table, is_end_of_table
+from finance.imports.table import SCAN_ROWS, Table, find_table, is_end_of_table, safe_label
 from finance.imports.types import (
     CanonicalRow,
     ImportOptions,
@@ -41,8 +41,11 @@ PREVIEW_ROWS = 5  # sample rows a resolver (and through it an AI) gets to see
 
 _FORMAT_MODULES = {"ofx": "ofx", "qfx": "ofx", "qif": "qif", "mt940": "mt940", "camt.053": "camt"}
 _EXTENSIONS = {
-    "csv": {".csv", ".txt"}, "tsv": {".tsv", ".txt", ".csv", ".tab"},
-    "txt": {".txt", ".csv"}, "xlsx": {".xlsx", ".xlsm"}, "xls": {".xls"},
+    "csv": {".csv", ".txt"},
+    "tsv": {".tsv", ".txt", ".csv", ".tab"},
+    "txt": {".txt", ".csv"},
+    "xlsx": {".xlsx", ".xlsm"},
+    "xls": {".xls"},
 }
 
 
@@ -261,16 +264,29 @@ def _label(column: str, header: list[str]) -> str:
     """A header label named exactly, case-insensitively, or by 1-based position."""
     if column in header:
         return column
+    wanted = safe_label(column).casefold()  # "$Amount" names the label "\uff04Amount"
     for label in header:
-        if label.casefold() == column.strip().casefold():
+        if label.casefold() == wanted:
             return label
-    if column.strip().isdigit() and 1 <= int(column) <= len(header):
+    if _is_position(column) and 1 <= int(column) <= len(header):
         return header[int(column) - 1]
     raise ImportRejected(
-        f"The mapping names column {column!r}, which the file does not have; its columns are: "
-        f"{', '.join(header)}.",
+        f"The mapping names column {column[:100]!r}, which the file does not have; its columns "
+        f"are: {_listed(header)}.",
         422,
     )
+
+
+def _is_position(text: str) -> bool:
+    """ASCII digits only: ``"²".isdigit()`` is true, yet ``int("²")`` fails."""
+    text = text.strip()
+    return text.isascii() and text.isdigit()
+
+
+def _listed(header: list[str], most: int = 20) -> str:
+    """The column labels for a message; a 10,000-column file does not make a 60 KB one."""
+    shown = ", ".join(label[:60] for label in header[:most])
+    return shown if len(header) <= most else f"{shown} and {len(header) - most:,} more"
 
 
 def _check_mapping(mapping: dict[str, str], header: list[str]) -> None:
@@ -286,7 +302,7 @@ def _check_mapping(mapping: dict[str, str], header: list[str]) -> None:
 
 def _require_essentials(mapping: dict[str, str], header: list[str]) -> None:
     fields = set(mapping.values())
-    columns = ", ".join(header)
+    columns = _listed(header)
     if "date" not in fields:
         raise ImportRejected(
             f"No date column was found among the columns {columns}; map one to 'date'.", 422

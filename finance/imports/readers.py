@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from finance.imports.sniff import codec_for
+from finance.imports.sniff import codec_for, encoding_label
 from finance.imports.types import ImportRejected
 
 Row = tuple[int, list[Any]]
@@ -48,28 +48,81 @@ class SpreadsheetLimits:
     timeout: float = 20.0  # under API Gateway's 29 s, so the caller still gets a clear 4xx
 
 
+# No statement line is this long, nor this wide (Excel's own column limit): a file that is
+# (a 50 MB single line, a million separators) is refused before the csv module builds a
+# row of millions of cells from it.
+MAX_LINE_CHARS = 1 << 20
+MAX_CELLS = 16_384
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
+    """The stream's physical lines, each read at most :data:`MAX_LINE_CHARS` at a time."""
+    readline = stream.readline
+    while line := readline(MAX_LINE_CHARS):
+        if len(line) == MAX_LINE_CHARS and line[-1] not in "\r\n":
+            raise _LineTooLong
+        yield line
+
+
 def text_rows(data: bytes, encoding: str, delimiter: str) -> Iterator[Row]:
-    """``(line, cells)`` for each record; ``line`` is where the record starts."""
+    """``(line, cells)`` for each record; ``line`` is where the record starts. Blank lines
+    are skipped here (they are never rows), so a file of a million of them costs little."""
     codec, skip = codec_for(data, encoding)
     source = io.BytesIO(data)
     source.seek(skip)
     stream = io.TextIOWrapper(source, encoding=codec, newline="")
-    reader = csv.reader(stream, delimiter=delimiter)
+    reader = csv.reader(_lines(stream), delimiter=delimiter)
     previous = 0
     try:
         for cells in reader:
+            if not cells:  # a blank line: nothing to find a table in or to import
+                previous = reader.line_num
+                continue
+            if len(cells) > MAX_CELLS:
+                raise ImportRejected(
+                    f"Line {previous + 1} has {len(cells):,} values, more than the "
+                    f"{MAX_CELLS:,} columns a spreadsheet can hold; the file was refused.",
+                    422,
+                )
             yield previous + 1, cells
             previous = reader.line_num
+    except _LineTooLong:
+        raise ImportRejected(
+            f"Line {previous + 1} is longer than {MAX_LINE_CHARS:,} characters, far more than "
+            "any statement line; the file was refused.",
+            422,
+        ) from None
     except UnicodeDecodeError:
         raise ImportRejected(
-            f"Line {previous + 1} cannot be read as {encoding} text; "
-            "the file mixes encodings or is damaged.",
+            f"Line {_bad_line(data[skip:], codec)} cannot be read as {encoding_label(encoding)} "
+            "text; the file mixes encodings or is damaged.",
             422,
         ) from None
     except csv.Error as exc:
+        if "field limit" in str(exc):
+            raise ImportRejected(
+                f"Line {previous + 1} is not valid delimited text: it has a value longer than "
+                f"{csv.field_size_limit():,} characters, far more than any statement field "
+                "(or a quote that is never closed).",
+                422,
+            ) from None
         raise ImportRejected(
             f"Line {previous + 1} is not valid delimited text ({exc}).", 422
         ) from None
+
+
+def _bad_line(data: bytes, codec: str) -> int:
+    """The line holding the first undecodable byte (text is decoded in chunks, so where the
+    reader stood when a chunk failed can be many lines earlier)."""
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError as exc:
+        return data[: exc.start].decode(codec, errors="replace").count("\n") + 1
+    return 1  # pragma: no cover - only called after a decoding error
 
 
 def check_zip(data: bytes, limits: SpreadsheetLimits) -> None:
@@ -156,11 +209,22 @@ def workbook_sheets(
 
 def _read_isolated(data: bytes, limits: SpreadsheetLimits) -> list[tuple[str, int, list]]:
     """Read every worksheet with calamine in a child process (see :class:`SpreadsheetLimits`)."""
-    command = [sys.executable, "-I", "-S", "-c", _READER, str(limits.max_memory),
-               json.dumps(sys.path)]
+    command = [
+        sys.executable,
+        "-I",
+        "-S",
+        "-c",
+        _READER,
+        str(limits.max_memory),
+        json.dumps(sys.path),
+    ]
     try:
         done = subprocess.run(  # noqa: S603 - our interpreter and our script, no shell
-            command, input=data, capture_output=True, timeout=limits.timeout, check=False,
+            command,
+            input=data,
+            capture_output=True,
+            timeout=limits.timeout,
+            check=False,
             env={**os.environ, "RUST_BACKTRACE": "0"},
         )
     except subprocess.TimeoutExpired:
@@ -172,14 +236,23 @@ def _read_isolated(data: bytes, limits: SpreadsheetLimits) -> list[tuple[str, in
         raise _unreadable("the reader stopped on its contents")
     status, payload = pickle.loads(done.stdout)  # noqa: S301 - written by our own child
     if status != "ok":
-        raise _unreadable(payload)
+        raise _unreadable(_REASONS.get(payload, "its contents could not be decoded"))
     return payload
+
+
+# What the reader's exception says about the file, in words (never a class name).
+_REASONS = {
+    "XmlError": "a part of it is not well-formed XML",
+    "ZipError": "its ZIP structure is broken",
+    "CalamineError": "its internal structure is broken",
+    "PanicException": "the reader stopped on its contents",
+    "MemoryError": "the reader stopped on its contents",
+}
 
 
 def _unreadable(reason: str) -> ImportRejected:
     return ImportRejected(
-        f"The spreadsheet could not be read ({reason}); it may be damaged or "
-        "password-protected.",
+        f"The spreadsheet could not be read ({reason}); it may be damaged or password-protected.",
         422,
     )
 
@@ -188,10 +261,12 @@ def _pick_sheet(names: list[str], wanted: str) -> str:
     for name in names:
         if name.casefold() == wanted.strip().casefold():
             return name
-    if wanted.strip().isdigit() and 1 <= int(wanted) <= len(names):
-        return names[int(wanted) - 1]
+    position = wanted.strip()
+    if position.isascii() and position.isdigit() and 1 <= int(position) <= len(names):
+        return names[int(position) - 1]
     raise ImportRejected(
-        f"The workbook has no sheet named {wanted!r}; its sheets are: {', '.join(names)}.", 422
+        f"The workbook has no sheet named {wanted[:100]!r}; its sheets are: {', '.join(names)}.",
+        422,
     )
 
 

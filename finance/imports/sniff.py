@@ -68,6 +68,8 @@ def sniff(data: bytes, options: ImportOptions | None = None) -> Sniffed:
         return Sniffed(binary)
     encoding = _checked_encoding(options.encoding) if options.encoding else detect_encoding(data)
     head = decode_head(data, encoding)
+    if not head.strip() and len(data) <= HEAD_BYTES:  # a byte-order mark and nothing else
+        raise ImportRejected("The file is empty.", 422)
     structured = _structured_format(head)
     if structured:
         return Sniffed(structured, encoding)
@@ -114,12 +116,20 @@ def _zip_format(data: bytes) -> str:
 
 
 def _ole2_format(data: bytes) -> str:
-    if "EncryptedPackage".encode("utf-16-le") in data[:1 << 20]:
+    if "EncryptedPackage".encode("utf-16-le") in data[: 1 << 20]:
         raise ImportRejected(
             "This Excel file is password-protected; remove the password and upload it again.", 422
         )
     if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
         return "xls"
+    shift = int.from_bytes(data[30:32], "little")  # sectors of 512 (v3) or 4096 (v4) bytes
+    directory = int.from_bytes(data[48:52], "little")  # where the table of contents starts
+    if shift not in (9, 12) or len(data) < (directory + 2) << shift:
+        raise ImportRejected(
+            "This Office file is damaged or cut short (it ends before its own table of "
+            "contents) and cannot be read; download or export it again.",
+            422,
+        )
     raise ImportRejected(
         "This file is an Office document (not a spreadsheet), not a bank or broker statement.", 415
     )
@@ -173,14 +183,25 @@ def _is_utf8(data: bytes) -> bool:
 
 
 def _single_byte_encoding(data: bytes) -> str:
+    """The code page of the non-ASCII lines; ``utf-8+<code page>`` when some of those lines
+    are UTF-8 and others are not (two exports pasted together), see :func:`_mixed_codec`."""
+    utf8, other = [], []
+    for match in itertools.islice(_NON_ASCII_LINE.finditer(data), 2000):
+        line = match.group()
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            other.append(line)
+        else:
+            utf8.append(line)
+    code_page = _code_page(b"\n".join(other))
+    return f"utf-8+{code_page}" if utf8 and other else code_page
+
+
+def _code_page(evidence: bytes) -> str:
     from charset_normalizer import from_bytes
 
-    evidence = b"\n".join(
-        match.group() for match in itertools.islice(_NON_ASCII_LINE.finditer(data), 2000)
-    )
-    best = from_bytes(
-        evidence[:HEAD_BYTES], cp_isolation=["cp1250", "cp1252", "latin_1"]
-    ).best()
+    best = from_bytes(evidence[:HEAD_BYTES], cp_isolation=["cp1250", "cp1252", "latin_1"]).best()
     guess = {"latin_1": "latin-1"}.get(best.encoding, best.encoding) if best else "cp1252"
     readings = {}
     for name in (guess, "cp1252", "cp1250", "latin-1"):
@@ -192,6 +213,44 @@ def _single_byte_encoding(data: bytes) -> str:
         return "cp1252"  # German text reads the same in both: name the common Western one
     # The guess must read every non-ASCII line; latin-1 reads anything.
     return next(iter(readings))
+
+
+def _mixed_codec(name: str) -> codecs.CodecInfo | None:
+    """``utf-8+cp1252`` (or ``+cp1250``, ``+latin-1``): UTF-8, except that a byte sequence
+    that is not UTF-8 is read in the code page. Each line then reads as it was written,
+    where one encoding for the whole file would garble the lines in the other."""
+    code_page = _MIXED.get(name)
+    if code_page is None:
+        return None
+
+    def fallback(exc: UnicodeError) -> tuple[str, int]:
+        if not isinstance(exc, UnicodeDecodeError):
+            raise exc
+        return exc.object[exc.start : exc.end].decode(code_page, "replace"), exc.end
+
+    errors = f"finance-{code_page}-fallback"
+    codecs.register_error(errors, fallback)
+
+    class IncrementalDecoder(codecs.BufferedIncrementalDecoder):
+        def _buffer_decode(self, data, _errors, final):
+            return codecs.utf_8_decode(data, errors, final)
+
+    def decode(data, _errors="strict"):
+        return codecs.utf_8_decode(data, errors, True)
+
+    utf8 = codecs.lookup("utf-8")
+    return codecs.CodecInfo(
+        utf8.encode,
+        decode,
+        name=f"utf-8+{code_page}",
+        incrementalencoder=utf8.incrementalencoder,
+        incrementaldecoder=IncrementalDecoder,
+    )
+
+
+# Codec names arrive normalised: "utf-8+cp1252" is looked up as "utf_8_cp1252".
+_MIXED = {"utf_8_cp1252": "cp1252", "utf_8_cp1250": "cp1250", "utf_8_latin_1": "latin-1"}
+codecs.register(_mixed_codec)
 
 
 def _checked_encoding(name: str) -> str:
@@ -221,10 +280,19 @@ def decode_head(data: bytes, encoding: str, size: int = HEAD_BYTES) -> str:
     try:
         text = chunk.decode(codec, errors="strict" if len(chunk) == len(data) - skip else "ignore")
     except UnicodeDecodeError:
-        raise ImportRejected(f"The file could not be read as {encoding} text.", 422) from None
+        raise ImportRejected(
+            f"The file could not be read as {encoding_label(encoding)} text: it holds bytes "
+            "that are not text in that encoding (a damaged file, or two encodings mixed).",
+            422,
+        ) from None
     if len(chunk) < len(data) - skip and "\n" in text:
         text = text[: text.rfind("\n") + 1]
     return text.lstrip("\ufeff")
+
+
+def encoding_label(encoding: str) -> str:
+    """An encoding as users know it: ``utf-8-sig`` is UTF-8 that starts with a BOM."""
+    return "UTF-8" if encoding == "utf-8-sig" else encoding
 
 
 def _structured_format(head: str) -> str | None:

@@ -41,6 +41,25 @@ class StoreOutcome:
     duplicate_rows: list[int] = field(default_factory=list)
 
 
+# Documents are inserted in bulk, past the model's validation: text is held to the same
+# limits here, so an imported transaction can later be edited (and validated) like any other.
+_DESCRIPTION_MAX = Transaction._fields["description"].max_length
+_NAME_MAX = Transaction._fields["asset_name"].max_length
+_SYMBOL_MAX = Transaction._fields["asset_symbol"].max_length
+
+
+def clip_texts(rows: Sequence[CanonicalRow]) -> None:
+    """Cut over-long text to the model's limits, in place: before fingerprinting, so the
+    fingerprint is that of the stored text (re-importing an export finds the same rows)."""
+    for row in rows:
+        if row.description and len(row.description) > _DESCRIPTION_MAX:
+            row.description = row.description[:_DESCRIPTION_MAX]
+        if row.asset_name and len(row.asset_name) > _NAME_MAX:
+            row.asset_name = row.asset_name[:_NAME_MAX]
+        if row.asset_symbol and len(row.asset_symbol) > _SYMBOL_MAX:
+            row.asset_symbol = row.asset_symbol[:_SYMBOL_MAX]
+
+
 def _d128(value: Decimal | None) -> Decimal128 | None:
     return None if value is None else Decimal128(value)
 
@@ -90,6 +109,7 @@ def transaction_documents(
 ) -> list[dict[str, Any]]:
     now = utcnow()
     docs = []
+    clip_texts(rows)
     for index, (row, fingerprint) in enumerate(zip(rows, fingerprints(rows), strict=True)):
         asset = assets.get(index)
         docs.append(

@@ -37,10 +37,23 @@ _TOTAL = re.compile(
     r"saldo|solde|closing balance|opening balance|endsaldo|anfangssaldo|kontostand)\b",
     re.IGNORECASE,
 )
-_CURRENCY_KEYS = frozenset({
-    "currency", "ccy", "waehrung", "wahrung", "kontowahrung", "devise", "monnaie", "moneda",
-    "divisa", "valuta", "waluta", "moeda", "account currency",
-})
+_CURRENCY_KEYS = frozenset(
+    {
+        "currency",
+        "ccy",
+        "waehrung",
+        "wahrung",
+        "kontowahrung",
+        "devise",
+        "monnaie",
+        "moneda",
+        "divisa",
+        "valuta",
+        "waluta",
+        "moeda",
+        "account currency",
+    }
+)
 _KEY_VALUE_CCY = re.compile(
     r"(?i:currency|w(?:ä|ae|a)hrung|devise|moneda|divisa|valuta|waluta|moeda)\s*[:=]?\s*"
     r"\(?([A-Z]{3})\b"
@@ -59,12 +72,25 @@ class Table:
     currency: str | None = None
 
 
+_CONTROLS = {**dict.fromkeys([*range(1, 32), 127], " "), 0: None}
+
+
+def safe_label(text: str) -> str:
+    """A header cell as a label, fit to be a stored key (of the import's mapping, the mapping
+    cache and an error row's raw cells): a NUL (which a BSON key cannot hold) is dropped,
+    other control characters (line breaks in a spreadsheet header) become spaces, and a
+    leading ``$`` (which MongoDB and MongoEngine refuse at the start of a key) becomes the
+    look-alike U+FF04 (fullwidth dollar sign), still read as a dollar sign."""
+    text = text.translate(_CONTROLS).strip()
+    return "\uff04" + text[1:] if text.startswith("$") else text
+
+
 def header_labels(cells: Sequence[Any]) -> list[str]:
     """Unique, non-empty labels: blank headers become ``Column 9``, repeats get ``(2)``."""
     labels: list[str] = []
     seen: dict[str, int] = {}
     for index, cell in enumerate(cells, start=1):
-        label = str(cell).strip() if cell not in (None, "") else ""
+        label = safe_label(str(cell)) if cell not in (None, "") else ""
         label = label or f"Column {index}"
         count = seen.get(label.casefold(), 0) + 1
         seen[label.casefold()] = count
@@ -87,6 +113,8 @@ def find_table(source: Iterator[Row], header_row: int | None = None) -> Table | 
     rest = itertools.chain(head[index + 1 :], source)
     sample = []
     for row in rest:
+        if not any(c not in (None, "") for c in row[1]):
+            continue  # blank lines carry nothing (reading skips them too): never the sample
         if is_end_of_table(row[1]) and not _is_data_row(row[1]):
             rest = itertools.chain([row], rest)
             break

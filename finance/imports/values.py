@@ -37,9 +37,25 @@ MINOR_UNIT_EXPONENT = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "BHD": 
 
 # Longest first so "US$" wins over "$" and "zł" is removed whole.
 CURRENCY_SYMBOLS = {
-    "US$": "USD", "C$": "CAD", "A$": "AUD", "R$": "BRL", "zł": "PLN", "Kč": "CZK",
-    "€": "EUR", "£": "GBP", "$": "USD", "¥": "JPY", "₹": "INR", "₽": "RUB", "₺": "TRY",
-    "₴": "UAH", "₪": "ILS", "₩": "KRW", "₿": "BTC", "Ft": "HUF", "Fr.": "CHF",
+    "US$": "USD",
+    "C$": "CAD",
+    "A$": "AUD",
+    "R$": "BRL",
+    "zł": "PLN",
+    "Kč": "CZK",
+    "€": "EUR",
+    "£": "GBP",
+    "$": "USD",
+    "¥": "JPY",
+    "₹": "INR",
+    "₽": "RUB",
+    "₺": "TRY",
+    "₴": "UAH",
+    "₪": "ILS",
+    "₩": "KRW",
+    "₿": "BTC",
+    "Ft": "HUF",
+    "Fr.": "CHF",
 }
 _SYMBOL_RE = re.compile(
     "|".join(re.escape(s) for s in sorted(CURRENCY_SYMBOLS, key=len, reverse=True))
@@ -52,19 +68,51 @@ _UNIT_WORDS = frozenset({"kr", "kn", "lei", "lv"})
 _GROUPING = " \u00a0\u2009\u202f\u2007'\u2019\u02bc`"
 _SPACES = dict.fromkeys(map(ord, _GROUPING), None)
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-"})
+# Digits are ASCII 0-9 only. Python's ``\d``, ``int()`` and ``Decimal()`` also read
+# Arabic-Indic (U+0663), fullwidth (U+FF13) and mathematical (U+1D7D1) digits; a cell that
+# merely looks like 100 is refused as "not a number" (an error row), never booked as 100.
 _PLAIN = {
-    ".": re.compile(r"[+-]?\d+(?:\.\d+)?"),
-    ",": re.compile(r"[+-]?\d+(?:,\d+)?"),
+    ".": re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?"),
+    ",": re.compile(r"[+-]?[0-9]+(?:,[0-9]+)?"),
 }
 _GROUPED = {
-    ".": re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+"),
-    ",": re.compile(r"(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d*)?|,\d+"),
+    ".": re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+"),
+    ",": re.compile(r"(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]*)?|,[0-9]+"),
 }
 _CCY = r"(?:[A-Z]{3}|zł|kr|Kč|Ft|US\$|R\$|C\$|A\$|[€£$¥₹₽₺₴₪₩₿])"
 _NUMBERISH = re.compile(
-    rf"[\s(+\-\u2212]*{_CCY}?\s*[+\-\u2212]?\d[\d\s\u00a0\u2009\u202f'\u2019.,]*"
+    rf"[\s(+\-\u2212]*{_CCY}?\s*[+\-\u2212]?[0-9][0-9\s\u00a0\u2009\u202f'\u2019.,]*"
     rf"(?:\s*{_CCY})?\s*(?:[)\-]|\s(?:DR|CR|Dr|Cr))?\s*"
 )
+# A digit other than 0-9 (Arabic-Indic, fullwidth, mathematical bold, ...).
+_FOREIGN_DIGIT = re.compile(r"(?![0-9])\d")
+
+# Every amount, price and quantity is below 10**18 with at most 28 significant digits: far
+# beyond any real balance, and exact both in Python's decimal arithmetic (28 digits) and in
+# MongoDB's Decimal128 (34 digits). ``1e308`` or a 500-digit cell is refused as a value,
+# so it can never reach storage (where it would not fit) or the kept totals.
+MAX_INTEGER_DIGITS = 18
+MAX_SIGNIFICANT_DIGITS = 28
+_LONG_NUMBER = MAX_INTEGER_DIGITS  # shorter texts cannot break either limit
+
+
+def in_range(value: Decimal) -> Decimal:
+    """``value`` when it is finite and within the limits above; ``ValueError`` otherwise."""
+    if not value.is_finite():
+        raise ValueError("not a finite number")
+    if not value:
+        return value
+    if value.adjusted() >= MAX_INTEGER_DIGITS:
+        raise ValueError(f"{value} is larger than any amount, price or quantity")
+    digits = value.as_tuple().digits
+    significant = len(digits)
+    while digits[significant - 1] == 0:
+        significant -= 1
+    if significant > MAX_SIGNIFICANT_DIGITS:
+        raise ValueError(f"{value} has more than {MAX_SIGNIFICANT_DIGITS} significant digits")
+    return value
+
+
 _DR_CR = re.compile(r"\s*\b(dr|cr|db|d|c)\.?\s*$", re.IGNORECASE)
 
 
@@ -75,8 +123,8 @@ def decimal_from_float(value: float) -> Decimal:
     double; only when that text is long (arithmetic residue such as
     ``0.30000000000000004``) is it rounded to 10 decimals first.
     """
-    if not math.isfinite(value):
-        raise ValueError("not a finite number")
+    if not math.isfinite(value) or abs(value) >= 10.0**MAX_INTEGER_DIGITS:
+        raise ValueError("not a finite number below 10**18")
     if value.is_integer():
         return Decimal(int(value))
     text = repr(value)
@@ -127,7 +175,7 @@ def parse_number_text(text: str, decimal_mark: str = ".") -> tuple[Decimal, str 
     """
     s = text.strip().translate(_MINUS)
     if _PLAIN[decimal_mark].fullmatch(s):
-        return Decimal(s.replace(",", ".")), None
+        return in_range(Decimal(s.replace(",", "."))), None
     negative = False
     if s.startswith("(") and s.endswith(")"):
         negative, s = True, s[1:-1].strip()
@@ -156,7 +204,7 @@ def parse_number_text(text: str, decimal_mark: str = ".") -> tuple[Decimal, str 
         raise ValueError(f"{text!r} is not a number")
     other = "," if decimal_mark == "." else "."
     # The regex admits only digits and one decimal mark here, so Decimal cannot fail.
-    value = Decimal(s.replace(other, "").replace(decimal_mark, ".").rstrip(".") or "0")
+    value = in_range(Decimal(s.replace(other, "").replace(decimal_mark, ".").rstrip(".") or "0"))
     return (-value if negative else value), currency
 
 
@@ -172,14 +220,15 @@ def make_number_parser(decimal_mark: str = ".") -> Callable[[Any], Decimal | Non
             if not cell:
                 return None
             if plain.fullmatch(cell):
-                return Decimal(cell.replace(",", "."))
+                value = Decimal(cell.replace(",", "."))
+                return in_range(value) if len(cell) > _LONG_NUMBER else value
             if not cell.strip():
                 return None
             return parse_number_text(cell, decimal_mark)[0]
         if kind is float:
             return decimal_from_float(cell)
         if kind is int:
-            return Decimal(cell)
+            return in_range(Decimal(cell))
         raise ValueError(f"{cell!r} is not a number")
 
     return parse
@@ -216,12 +265,15 @@ def _month_lookup() -> dict[str, int]:
 
 MONTHS = _month_lookup()
 
-_NUMERIC_DATE = re.compile(r"(\d{1,4})([./\-\s])(\d{1,2})\2(\d{1,4})(?:(?:[T\s,]|\.?\s).*)?")
-_COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})(?:[T\s].*)?")
-_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
-_DATE_TOKENS = re.compile(r"\d+|[^\W\d_]+")
-_FILLER = frozenset({"de", "of", "the", "le", "er", "st", "nd", "rd", "th", "del", "di", "den",
-                     "der", "am"})
+_NUMERIC_DATE = re.compile(
+    r"([0-9]{1,4})([./\-\s])([0-9]{1,2})\2([0-9]{1,4})(?:(?:[T\s,]|\.?\s).*)?"
+)
+_COMPACT_DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})(?:[T\s].*)?")
+_SERIAL = re.compile(r"[0-9]{5}(?:\.[0-9]+)?")
+_DATE_TOKENS = re.compile(r"[0-9]+|[^\W\d_]+")  # other digits belong to neither: dropped
+_FILLER = frozenset(
+    {"de", "of", "the", "le", "er", "st", "nd", "rd", "th", "del", "di", "den", "der", "am"}
+)
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 
 
@@ -243,10 +295,14 @@ def excel_serial_date(serial: float) -> dt.date:
     return (_EXCEL_EPOCH + dt.timedelta(days=int(serial))).date()
 
 
+def _is_number(token: str) -> bool:
+    return token.isascii() and token.isdigit()  # "²".isdigit() is true too
+
+
 def _named_month_date(text: str) -> dt.date:
     tokens = [t for t in _DATE_TOKENS.findall(text) if _fold(t) not in _FILLER]
-    month_at = [i for i, t in enumerate(tokens) if not t.isdigit() and _fold(t) in MONTHS]
-    numbers = [t for t in tokens[: month_at[0] + 3] if t.isdigit()] if month_at else []
+    month_at = [i for i, t in enumerate(tokens) if not _is_number(t) and _fold(t) in MONTHS]
+    numbers = [t for t in tokens[: month_at[0] + 3] if _is_number(t)] if month_at else []
     if not month_at or len(numbers) < 2:
         raise ValueError(f"{text!r} is not a date")
     month = MONTHS[_fold(tokens[month_at[0]])]
@@ -329,9 +385,7 @@ def detect_date_order(samples: Iterable[Any]) -> str:
             pairs.append((a, b, c))
     if year_first and not pairs:
         return "YMD"
-    fits = {
-        order: all(_valid(p, order) for p in pairs) for order in ("DMY", "MDY")
-    }
+    fits = {order: all(_valid(p, order) for p in pairs) for order in ("DMY", "MDY")}
     if fits["DMY"] != fits["MDY"]:
         return "DMY" if fits["DMY"] else "MDY"
     if not fits["DMY"] or len(pairs) < 2:
@@ -370,6 +424,8 @@ def make_date_parser(order: str = "DMY", fmt: str | None = None) -> Callable[[An
     def from_text(text: str) -> dt.date:
         if fmt:
             s = text.strip()
+            if _FOREIGN_DIGIT.search(s):  # strptime reads "1٣" as 13
+                raise ValueError(f"{text!r} is not a date")
             try:
                 return dt.datetime.strptime(s, fmt).date()
             except ValueError:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from finance.imports.types import ImportOptions, ImportRejected, RowError
+from finance.imports.values import in_range
 
 # Fallback chain for text formats that carry no charset of their own (QIF, MT940): strict
 # UTF-8 first (a cp1252 file is almost never valid UTF-8 once it has a non-ASCII byte), then
@@ -111,7 +112,9 @@ def split_lines(text: str) -> list[str]:
     return text.split("\n")
 
 
-_NUMBER = re.compile(r"\d{1,30}(?:\.\d{0,20})?|\.\d{1,20}")
+# ASCII digits only (``\d`` also matches Arabic-Indic, fullwidth and mathematical digits);
+# values.in_range bounds the size.
+_NUMBER = re.compile(r"[0-9]{1,30}(?:\.[0-9]{0,20})?|\.[0-9]{1,20}")
 _GROUP_REMOVE = str.maketrans("", "", " \u00a0\u202f'\u2019")
 
 
@@ -161,7 +164,7 @@ def parse_amount(text: str, decimal_mark: str | None = None) -> Decimal:
             s = s.replace(".", "")
     if not _NUMBER.fullmatch(s):
         raise ValueError(f"not an amount: {text!r}")
-    value = Decimal(s)
+    value = in_range(Decimal(s))
     return -value if negative else value
 
 

@@ -50,16 +50,16 @@ from finance.imports.types import (
 )
 
 _FIELD = re.compile(r":(\d{2}[A-Z]?):")
-_F61 = re.compile(
-    r"(\d{6})(\d{4})?"  # value date, entry date
+_F61 = re.compile(  # ASCII digits only: \d and int() also read U+0663, U+FF13, ...
+    r"([0-9]{6})([0-9]{4})?"  # value date, entry date
     r"(R?[CD]|E[CD])"  # mark
-    r"([A-Z](?=\d))?"  # funds code (third letter of the currency)
-    r"(\d[\d,.]*)"  # amount, decimal comma
+    r"([A-Z](?=[0-9]))?"  # funds code (third letter of the currency)
+    r"([0-9][0-9,.]*)"  # amount, decimal comma
     r"([A-Z][A-Z0-9]{3})?"  # transaction type: N/S/F + 3 characters
     r"(.*)",  # references
     re.DOTALL,
 )
-_BALANCE = re.compile(r"([CD])(\d{6})([A-Z]{3})(\d[\d,.]*)")
+_BALANCE = re.compile(r"([CD])([0-9]{6})([A-Z]{3})([0-9][0-9,.]*)")
 _SLASH_TAGS = re.compile(
     r"/(TRTP|NAME|REMI|IBAN|BIC|EREF|MARF|CSID|ADDR|ORDP|BENM|ID|CNTP|PURP|RTRN|SVCL|ULTC|ULTD"
     r"|ISDT|OCMT|CHGS|EXCH)/"

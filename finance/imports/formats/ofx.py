@@ -49,6 +49,8 @@ from finance.imports.types import (
 
 # --- tokenizer ------------------------------------------------------------------------------
 
+MAX_DEPTH = 200  # open elements at once; statements need about 10 (see _build_tree)
+
 _TOKEN = re.compile(
     r"<(?:(/?)\s*([A-Za-z][\w.:-]*)[^<>]*?(/?)>"  # 1: end slash, 2: name, 3: self-closing
     r"|!\[CDATA\[(.*?)\]\]>"  # 4: CDATA text
@@ -155,9 +157,15 @@ def _build_tree(text: str, start: int) -> _Node:
     * OFX aggregates never contain one of their own name, so a start tag whose name is already
       open closes that element first (a record that lost its end tag stays a record).
     * Whatever is open at the end of the text stays ``closed = False``: the file is truncated.
+    * Nesting deeper than :data:`MAX_DEPTH` is refused: a statement nests about ten levels
+      (a few more with empty SGML leaves), and each level costs every later tag a step.
+
+    ``open_names`` counts the open elements by name, so a tag whose name is not open (most
+    of them) is handled without walking the stack.
     """
     root = _Node("#root", start, "")
     stack = [root]
+    open_names: dict[str, int] = {}
     top = root
     leaf = ""  # the tag of the leaf just read: its own end tag may follow, or a stray "<"
     pos = start
@@ -172,12 +180,8 @@ def _build_tree(text: str, start: int) -> _Node:
             continue
         name = name.upper()
         if end:
-            if name != leaf:  # not just the </X> of <X>text
-                for i in range(len(stack) - 1, 0, -1):
-                    if stack[i].tag == name:
-                        _close_to(stack, i)
-                        top = stack[-1]
-                        break
+            if name != leaf and open_names.get(name):  # not just the </X> of <X>text
+                top = _close_named(stack, open_names, name)
             leaf = ""
             continue
         if tail.strip():  # <X>text
@@ -185,19 +189,34 @@ def _build_tree(text: str, start: int) -> _Node:
             leaf = name
             continue
         leaf = ""
-        for i in range(len(stack) - 1, 0, -1):
-            if stack[i].tag == name:
-                _close_to(stack, i)
-                top = stack[-1]
-                break
+        if open_names.get(name):
+            top = _close_named(stack, open_names, name)
         if self_closing:
             top.children.append((name, ""))
         else:
+            if len(stack) > MAX_DEPTH:
+                raise ImportRejected(
+                    f"The OFX file nests its elements more than {MAX_DEPTH} levels deep, "
+                    "far more than any statement; it was refused as malformed.",
+                    422,
+                )
             node = _Node(name, at, tail)
             top.children.append(node)
             stack.append(node)
+            open_names[name] = open_names.get(name, 0) + 1
             top = node
     return root
+
+
+def _close_named(stack: list[_Node], open_names: dict[str, int], name: str) -> _Node:
+    """Close the innermost open ``name`` and everything above it; the new top."""
+    index = len(stack) - 1
+    while stack[index].tag != name:
+        index -= 1
+    for node in stack[index:]:
+        open_names[node.tag] -= 1
+    _close_to(stack, index)
+    return stack[-1]
 
 
 def _add_text(top: _Node, leaf: str, text: str) -> None:
@@ -318,6 +337,8 @@ class _Fields:
         if value is None:
             raise RecordError("missing", key, None, f"The record has no {key} date.")
         try:
+            if not (value[:8].isascii() and value[:8].isdigit()):  # int() reads U+0663 too
+                raise ValueError(value)
             return dt.date(int(value[0:4]), int(value[4:6]), int(value[6:8]))
         except ValueError:
             raise RecordError(

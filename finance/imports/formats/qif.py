@@ -47,8 +47,9 @@ from finance.imports.types import (
 
 _CASH_SECTIONS = frozenset({"bank", "cash", "ccard", "oth a", "oth l"})
 _INVEST_SECTIONS = frozenset({"invst", "port"})
-_DATE = re.compile(r"(\d{1,4})\s*([/.\-])\s*(\d{1,2})\s*(?:([/.\-'])\s*(\d{1,4}))?")
-_DECIMAL_MARK = re.compile(r"([.,])\d{1,2}$")  # a mark followed by cents ends the amount
+# ASCII digits only: ``\d`` and int() would read Arabic-Indic or fullwidth digits as dates.
+_DATE = re.compile(r"([0-9]{1,4})\s*([/.\-])\s*([0-9]{1,2})\s*(?:([/.\-'])\s*([0-9]{1,4}))?")
+_DECIMAL_MARK = re.compile(r"([.,])[0-9]{1,2}$")  # a mark followed by cents ends the amount
 # Category words (L, or the payee when no category says more) naming what a record is.
 _CATEGORY_KINDS = (
     ("fee", re.compile(r"bank\s*charge|service\s*charge|\bfees?\b|\bcharges?\b", re.I)),
@@ -182,6 +183,8 @@ class _DateReader:
 
     def __call__(self, value: str) -> dt.date:
         if self.date_format:
+            if not value.isascii():  # strptime reads "1٣" as 13
+                raise ValueError(value)
             return dt.datetime.strptime(value, self.date_format).date()
         m = _DATE.fullmatch(value.strip())
         if not m or m.group(5) is None:
