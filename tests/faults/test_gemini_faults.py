@@ -19,6 +19,7 @@ from google.genai import errors, types
 from finance.db import disconnect, get_db
 from finance.mappings import service as mappings_service
 from tests.conftest import ApiUser, make_app
+from tests.support.gemini import FakeClient
 
 # The heuristics know "Booked on" and "Value" only vaguely (confidence 0.65 < 0.75), so the
 # upload asks Gemini; "Kind" they cannot place at all.
@@ -51,33 +52,13 @@ def not_json_answer():
     )
 
 
-class FakeModels:
-    def __init__(self, outcomes):
-        self.outcomes = list(outcomes)
-        self.calls = []
-
-    def generate_content(self, *, model, contents, config):
-        self.calls.append({"model": model, "timeout_ms": config.http_options.timeout})
-        if not self.outcomes:
-            raise AssertionError("the fake Gemini got an unexpected call")
-        outcome = self.outcomes.pop(0)
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
-
-
-class FakeClient:
-    def __init__(self, outcomes):
-        self.models = FakeModels(outcomes)
-
-
 @pytest.fixture
 def gemini(monkeypatch):
     """``gemini(*outcomes)``: the client the next AI call gets; the mapper cache emptied."""
     keys = []
 
     def install(*outcomes) -> FakeClient:
-        client = FakeClient(outcomes)
+        client = FakeClient(*outcomes)
 
         def build(api_key):
             keys.append(api_key)
@@ -151,7 +132,7 @@ def test_a_failing_gemini_leaves_the_heuristic_mapping_and_a_note(
     # Every attempt was made within the configured timeout, transient failures retried.
     assert gemini.keys == ["test-gemini-key"]
     attempts = len(outcomes)
-    assert [c["timeout_ms"] for c in client.models.calls] == [8000] * attempts
+    assert [c["config"].http_options.timeout for c in client.calls] == [8000] * attempts
     assert client.models.outcomes == []
 
     # The import record says it too, and the weak mapping is not cached: the AI gets its
