@@ -9,10 +9,11 @@ then measures:
 
 1. **pipeline** — ``finance.imports.pipeline.parse_statement`` alone (no database, no Flask):
    rows/second, best of ``--repeat`` runs (``--large-repeat`` for 100k);
-2. **memory** — peak RSS (``ru_maxrss``) of a fresh child process that only parses the 100k
-   file, beside the baseline of the same child after importing the modules and parsing a
-   20-row file of the same format (so the parse's own cost is visible). XLSX is read by the
-   pipeline in a grandchild (calamine, memory-capped): its peak is reported separately;
+2. **memory** — peak RSS (``VmHWM``; ``ru_maxrss`` is inherited across fork + exec on Linux)
+   of a fresh child process that only parses the 100k file, beside the baseline of the same
+   child after importing the modules and parsing a 20-row file of the same format (so the
+   parse's own cost is visible). XLSX is read by the pipeline in a grandchild (calamine,
+   memory-capped): its peak is reported separately;
 3. **end to end** — ``POST /api/transactions/upload`` through the Flask test client (in
    process: no HTTP server, no network) of an app built as the tests build it (jwt auth, a
    JWKS file, ``TestingConfig``) on a throw-away SecantusDB server, into a fresh wallet per
@@ -28,14 +29,16 @@ Targets: pipeline >= 50,000 rows/s CSV and >= 25,000 rows/s XLSX; 100k-row CSV p
 RSS <= 200 MB; end to end >= 0.8 x the raw insert rate. A missed target prints a cProfile
 of the case (top functions by own time, % of the total). ``--profile`` always does.
 
-    python bench/import_bench.py                          # everything (about 10 minutes)
+    python bench/import_bench.py --us                     # everything (~20 min on a quiet VM)
     python bench/import_bench.py --only pipeline,memory   # no server needed (about 2 minutes)
     python bench/import_bench.py --only e2e --sizes 1000,10000
     python bench/import_bench.py --json /tmp/import.json --profile
 
-SecantusDB is a Python MongoDB-wire server, far slower than mongod (about 4,800 inserted
-documents/s with these indexes): end-to-end rows/s are measured against it and labelled so;
-the ratio to its raw insert rate is the part that is ours.
+SecantusDB is a Python MongoDB-wire server, far slower than mongod (1,000-1,700 inserted
+documents/s here with the transactions collection's seven indexes): end-to-end rows/s are
+measured against it and labelled so; the ratio to its raw insert rate is the part that is ours.
+Its storage is a fresh temporary directory: ``:memory:`` (WiredTiger in-memory, 1 GB cache)
+fills up during a full run and then fails every write with ``WT_CACHE_FULL``.
 """
 
 from __future__ import annotations
