@@ -95,7 +95,7 @@ def _parse(data: bytes, filename: str | None, options: ImportOptions, resolver) 
 
 
 def _resolver(owner: ObjectId, config: Mapping[str, Any], notes: list[str]):
-    from ..mappings.service import ai_from_config, make_resolver
+    from ..mappings.resolver import ai_from_config, make_resolver
 
     return make_resolver(owner, ai=ai_from_config(config), notes=notes)
 
@@ -281,7 +281,7 @@ def _record_fields(report: dict[str, Any]) -> dict[str, Any]:
 def _remember_mapping(owner: ObjectId, result: ParseResult, used_rows: int) -> None:
     """A mapping that produced transactions is confirmed: cache it for this layout."""
     if used_rows:
-        from ..mappings.service import remember_result
+        from ..mappings.resolver import remember_result
 
         remember_result(owner, result)
 

@@ -2,7 +2,7 @@
 
 The whole production path runs — ``GOOGLE_API_KEY`` set, ``ai_from_config`` building the
 process's ``GeminiMapper`` with the configured timeout, retries and deadline — and only
-the SDK client it would build (``finance.mappings.service.gemini_client``) is replaced by
+the SDK client it would build (``finance.mappings.resolver.gemini_client``) is replaced by
 a fake that fails the way ``google-genai`` does: ``httpx2`` timeouts, ``APIError``s,
 answers that are not JSON.
 """
@@ -17,7 +17,7 @@ import pytest
 from google.genai import errors, types
 
 from finance.db import disconnect, get_db
-from finance.mappings import service as mappings_service
+from finance.mappings import resolver as mappings_resolver
 from tests.conftest import ApiUser, make_app
 from tests.support.gemini import FakeClient
 
@@ -64,8 +64,8 @@ def gemini(monkeypatch):
             keys.append(api_key)
             return client
 
-        monkeypatch.setattr(mappings_service, "gemini_client", build)
-        monkeypatch.setattr(mappings_service, "_mappers", {})
+        monkeypatch.setattr(mappings_resolver, "gemini_client", build)
+        monkeypatch.setattr(mappings_resolver, "_mappers", {})
         return client
 
     install.keys = keys

@@ -601,7 +601,7 @@ def test_lazy_client_builds_once_on_first_use(gemini):
 
 
 def test_importing_the_mapper_does_not_import_the_sdk():
-    code = "import finance.imports.ai, finance.mappings.service, finance.mappings.views"
+    code = "import finance.imports.ai, finance.mappings.resolver, finance.mappings.views"
     result = subprocess.run(  # noqa: S603 - our own interpreter, a fixed command
         [sys.executable, "-X", "importtime", "-c", code],
         capture_output=True,

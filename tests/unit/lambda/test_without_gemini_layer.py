@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 
 from finance.db import disconnect, get_db
-from finance.mappings import service as mappings_service
+from finance.mappings import resolver as mappings_resolver
 from tests.conftest import ApiUser, make_app
 
 # The heuristics know "Booked on" and "Value" only vaguely (confidence < 0.75), so the upload
@@ -41,7 +41,7 @@ def no_gemini_sdk(monkeypatch):
         monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "google.genai", None)
     monkeypatch.delattr(google, "genai", raising=False)
-    monkeypatch.setattr(mappings_service, "_mappers", {})
+    monkeypatch.setattr(mappings_resolver, "_mappers", {})
     with pytest.raises(ImportError):
         from google import genai  # noqa: F401
     with pytest.raises(ImportError):

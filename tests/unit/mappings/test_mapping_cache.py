@@ -8,7 +8,7 @@ import pytest
 from bson import ObjectId
 
 from finance.imports.mapping import header_signature
-from finance.mappings import service
+from finance.mappings import resolver, service
 from finance.mappings.models import MappingCache
 
 HEADER = ["Buchungstag", "Verwendungszweck", "Betrag (EUR)"]
@@ -129,7 +129,7 @@ def parse_result(**changes):
     ],
 )
 def test_remember_result_keeps_what_is_worth_keeping(owner, changes, kept):
-    entry = service.remember_result(owner, parse_result(**changes))
+    entry = resolver.remember_result(owner, parse_result(**changes))
     assert (entry is not None) is kept
     assert MappingCache.objects.count() == int(kept)
     if kept:
@@ -138,6 +138,6 @@ def test_remember_result_keeps_what_is_worth_keeping(owner, changes, kept):
 
 
 def test_remember_result_of_a_cache_hit_counts_the_use(owner):
-    service.remember_result(owner, parse_result(mapping_source="ai"))
-    entry = service.remember_result(owner, parse_result(mapping_source="cache"))
+    resolver.remember_result(owner, parse_result(mapping_source="ai"))
+    entry = resolver.remember_result(owner, parse_result(mapping_source="cache"))
     assert (entry.uses, entry.source) == (2, "ai")

@@ -11,8 +11,8 @@ from google.genai import errors
 from finance.imports.ai import AiMapping, GeminiMapper, LazyClient
 from finance.imports.mapping import MappingResult, header_signature, heuristic_mapping
 from finance.imports.pipeline import parse_statement
-from finance.mappings import service
-from finance.mappings.service import AI_OFF_NOTE, ai_from_config, make_resolver, merge
+from finance.mappings import resolver, service
+from finance.mappings.resolver import AI_OFF_NOTE, ai_from_config, make_resolver, merge
 
 BROKER_CSV = b"""Exec Time,Side,Sym,Desc,Qty,Px,Net Proceeds,Comm,CCY,Ref#
 2024-03-04 15:31:02,BOT,AAPL,APPLE INC,10,172.45,-1726.50,2.00,USD,U1234567-0001
@@ -228,7 +228,7 @@ def test_end_to_end_the_second_upload_of_a_layout_costs_no_ai_call(owner, gemini
     ]
     sent = client.calls[0]["contents"]
     assert "U1234567-0002" in sent and "Exec Time" in sent
-    service.remember_result(owner, first)
+    resolver.remember_result(owner, first)
 
     again = []
     second = parse_statement(
@@ -238,7 +238,7 @@ def test_end_to_end_the_second_upload_of_a_layout_costs_no_ai_call(owner, gemini
     assert second.rows == first.rows
     assert len(client.calls) == 1
     assert again == []
-    assert service.remember_result(owner, second).uses == 2
+    assert resolver.remember_result(owner, second).uses == 2
 
 
 # -- configuration ----------------------------------------------------------------------------
