@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from . import coldstart
 
-from .config import BaseConfig, load_config
+coldstart.import_marshmallow()
+
+from flask import Flask  # noqa: E402 - after marshmallow's deferred regexes
+
+from .config import BaseConfig, load_config  # noqa: E402
 
 
 def create_app(config: BaseConfig | Mapping[str, Any] | None = None) -> Flask:
@@ -18,6 +22,7 @@ def create_app(config: BaseConfig | Mapping[str, Any] | None = None) -> Flask:
     """
     from . import db, edge, errors, extensions
     from .auth import current
+    from .common.routing import LazyBuilderRule
     from .json import FinanceJSONProvider
     from .observability import configure_logging
 
@@ -27,7 +32,9 @@ def create_app(config: BaseConfig | Mapping[str, Any] | None = None) -> Flask:
         settings = load_config().as_flask_config()
         settings.update(config or {})
 
-    app = Flask(__name__, instance_relative_config=False)
+    # A JSON API: no static folder (and no /static route).
+    app = Flask(__name__, instance_relative_config=False, static_folder=None)
+    app.url_rule_class = LazyBuilderRule
     app.config.update(settings)
     app.json = FinanceJSONProvider(app)
     app.url_map.strict_slashes = False
@@ -44,7 +51,14 @@ def create_app(config: BaseConfig | Mapping[str, Any] | None = None) -> Flask:
 
 
 BLUEPRINT_MODULES = (
-    "health", "users", "wallets", "transactions", "stats", "assets", "imports", "mappings",
+    "health",
+    "users",
+    "wallets",
+    "transactions",
+    "stats",
+    "assets",
+    "imports",
+    "mappings",
     "logs",
 )
 

@@ -31,7 +31,9 @@ class FinanceApi(Api):
     """flask-smorest's Api with our error contract and the OpenAPI paths built on demand.
 
     Documenting every view costs more than a hundred milliseconds, which Lambda would
-    pay at every cold start; the spec is only needed when someone asks for it.
+    pay at every cold start; the spec is only needed when someone asks for it. The
+    response component flask-smorest registers for every HTTP status (~60 error
+    schemas resolved) waits for the same moment.
     """
 
     ERROR_SCHEMA = ErrorSchema
@@ -39,7 +41,12 @@ class FinanceApi(Api):
     def init_app(self, app, *, spec_kwargs=None):
         self._undocumented = []
         self._documenting = threading.Lock()
+        self._responses_registered = False
         super().init_app(app, spec_kwargs=spec_kwargs)
+
+    def _register_responses(self):
+        if self._responses_registered:
+            super()._register_responses()
 
     def handle_http_exception(self, error):
         return errors.handle_http_exception(error)
@@ -53,6 +60,9 @@ class FinanceApi(Api):
     def document(self):
         """Add every registered blueprint's views to the spec (once); return the spec."""
         with self._documenting:
+            if not self._responses_registered:
+                self._responses_registered = True
+                self._register_responses()
             while self._undocumented:
                 blp, name, parameters = self._undocumented.pop(0)
                 blp.register_views_in_doc(
