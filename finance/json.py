@@ -20,10 +20,12 @@ import simplejson
 from bson import Decimal128, ObjectId
 from flask.json.provider import JSONProvider
 
+from .common.decimals import decimal_from_128
+
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal128):
-        return value.to_decimal()
+        return decimal_from_128(value)
     if isinstance(value, ObjectId | uuid.UUID):
         return str(value)
     if isinstance(value, dt.datetime):

@@ -8,6 +8,8 @@ from decimal import Decimal
 from bson import Decimal128
 from mongoengine import DateTimeField, Decimal128Field
 
+from .decimals import decimal_from_128
+
 
 def fits_decimal128(value: Decimal) -> bool:
     """Whether ``value`` is stored as Decimal128 exactly: 34 digits, exponent in range."""
@@ -33,7 +35,7 @@ class Money(Decimal128Field):
         if value is None:
             return None
         if isinstance(value, Decimal128):
-            return value.to_decimal()
+            return decimal_from_128(value)
         return Decimal(str(value))
 
 

@@ -17,6 +17,8 @@ from typing import Any
 
 from bson import Decimal128
 
+from ..common.decimals import decimal_from_128
+
 COLUMNS = (
     ("Date", "date"),
     ("Type", "transaction_type"),
@@ -43,7 +45,7 @@ def escape_text(value: str) -> str:
 def _number(value: Any) -> Decimal | None:
     if value is None:
         return None
-    return value.to_decimal() if isinstance(value, Decimal128) else value
+    return decimal_from_128(value) if isinstance(value, Decimal128) else value
 
 
 def cells(doc: dict[str, Any], *, escape: bool) -> list[Any]:

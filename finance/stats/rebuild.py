@@ -40,6 +40,7 @@ from bson import Decimal128, ObjectId
 from bson.decimal128 import create_decimal128_context
 from pymongo.client_session import ClientSession
 
+from ..common.decimals import decimal_from_128
 from ..db import run_in_transaction
 from ..transactions.models import Transaction
 from ..wallets.models import Wallet
@@ -57,7 +58,7 @@ def _dec(value: Any) -> Decimal:
     if value is None:
         return ZERO
     if isinstance(value, Decimal128):
-        return value.to_decimal()
+        return decimal_from_128(value)
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 

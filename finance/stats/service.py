@@ -23,6 +23,7 @@ from typing import Any
 from bson import Decimal128, ObjectId
 
 from ..assets.models import AssetPrice
+from ..common.decimals import decimal_from_128
 from ..common.models import object_id
 from ..errors import NotFound
 from ..wallets.models import Wallet
@@ -42,7 +43,7 @@ def dec(value: Any) -> Decimal:
     if value is None:
         return ZERO
     if isinstance(value, Decimal128):
-        return value.to_decimal()
+        return decimal_from_128(value)
     if isinstance(value, Decimal):
         return value
     return Decimal(str(value))

@@ -20,6 +20,7 @@ from bson import Decimal128, ObjectId
 from pymongo import UpdateOne
 from pymongo.client_session import ClientSession
 
+from ..common.decimals import decimal_from_128
 from ..transactions.models import INCOME_TYPES
 from ..wallets.models import Wallet
 from .models import Holding, MonthlyTotal
@@ -34,7 +35,7 @@ def _dec(value: Any) -> Decimal:
     if value is None:
         return _ZERO
     if isinstance(value, Decimal128):
-        return value.to_decimal()
+        return decimal_from_128(value)
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
