@@ -46,6 +46,9 @@ class FinanceJSONProvider(JSONProvider):
         kwargs.setdefault("ensure_ascii", False)
         kwargs.setdefault("allow_nan", False)
         kwargs.setdefault("separators", (",", ":"))
+        # On, simplejson probes every Decimal for a namedtuple's _asdict: half the time
+        # of encoding a 1000-row page. Nothing we send is a namedtuple.
+        kwargs.setdefault("namedtuple_as_object", False)
         return simplejson.dumps(obj, **kwargs)
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
