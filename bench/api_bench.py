@@ -68,13 +68,8 @@ def build_app(uri: str, database: str, keys_dir: Path):
     from tests.support.tokens import TokenFactory
 
     tokens = TokenFactory()
-    jwks = tokens.write_jwks(keys_dir)
     environ = {
-        "AUTH_MODE": "jwt",
-        "AUTH_JWKS_URL": str(jwks),
-        "AUTH_ISSUER": tokens.issuer,
-        "AUTH_AUDIENCE": tokens.audience,
-        "AUTH_ALGORITHMS": "RS256,ES256",
+        **tokens.jwt_environ(keys_dir),
         "LOG_LEVEL": "WARNING",  # no access-log line per request in the timings
         # The Python server answers heartbeats late while it works through 100k documents;
         # the default 1.5 s would have pymongo reset the pool mid-query.

@@ -62,14 +62,7 @@ def tokens() -> TokenFactory:
 
 @pytest.fixture(scope="session")
 def auth_environ(tmp_path_factory, tokens):
-    jwks = tokens.write_jwks(tmp_path_factory.mktemp("keys"))
-    return {
-        "AUTH_MODE": "jwt",
-        "AUTH_JWKS_URL": str(jwks),
-        "AUTH_ISSUER": tokens.issuer,
-        "AUTH_AUDIENCE": tokens.audience,
-        "AUTH_ALGORITHMS": "RS256,ES256",
-    }
+    return tokens.jwt_environ(tmp_path_factory.mktemp("keys"))
 
 
 class ApiUser:

@@ -271,13 +271,7 @@ def main(argv: list[str] | None = None) -> int:
             migrations.upgrade(client[DATABASE])
 
         tokens = TokenFactory()
-        environ = {
-            "AUTH_MODE": "jwt",
-            "AUTH_JWKS_URL": str(tokens.write_jwks(workdir)),
-            "AUTH_ISSUER": tokens.issuer,
-            "AUTH_AUDIENCE": tokens.audience,
-            "AUTH_ALGORITHMS": "RS256,ES256",
-        }
+        environ = tokens.jwt_environ(workdir)
         api_port = localdb.free_port()
         api_proc = start_api(api_port, uri, environ, workdir / "gunicorn.log")
         wait_http(api_port, api_proc)

@@ -170,6 +170,16 @@ class TokenFactory:
         path.write_text(json.dumps(self.jwks(**kwargs)), encoding="utf-8")
         return path
 
+    def jwt_environ(self, directory: Path | str) -> dict[str, str]:
+        """The ``AUTH_*`` environment of an app that trusts this factory's keys (JWKS file)."""
+        return {
+            "AUTH_MODE": "jwt",
+            "AUTH_JWKS_URL": str(self.write_jwks(directory)),
+            "AUTH_ISSUER": self.issuer,
+            "AUTH_AUDIENCE": self.audience,
+            "AUTH_ALGORITHMS": "RS256,ES256",
+        }
+
     def x509_document(self, *, rsa: bool = True, ec: bool = True) -> dict[str, str]:
         """Google's other key-document shape: ``{kid: PEM certificate}``."""
         document: dict[str, str] = {}
