@@ -11,22 +11,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-TRANSACTION_TYPES = (
-    "BUY",
-    "SELL",
-    "DEPOSIT",
-    "WITHDRAWAL",
-    "TRANSFER",
-    "DIVIDEND",
-    "INTEREST",
-    "FEE",
-    "TAX",
-    "TRANSFER_IN",
-    "TRANSFER_OUT",
-    "OTHER",
-)
+from ..transactions.kinds import ERROR_TYPES, TRANSACTION_TYPES
 
-ERROR_TYPES = ("validation", "format", "missing", "duplicate", "invalid")
+__all__ = [
+    "ERROR_TYPES",
+    "TRANSACTION_TYPES",
+    "CanonicalRow",
+    "ImportOptions",
+    "ImportRejected",
+    "ParseResult",
+    "RowError",
+]
 
 
 class ImportRejected(Exception):

@@ -7,7 +7,6 @@ from flask import current_app
 from ..auth.current import current_user, protect
 from ..common.blueprint import Blueprint
 from ..common.pagination import envelope
-from . import service
 from .schemas import (
     DetectCurrencySchema,
     DetectFormSchema,
@@ -21,6 +20,17 @@ from .schemas import (
 )
 
 blp = protect(Blueprint("imports", __name__, description="Statement import"))
+
+
+def _service():
+    """The import service, loaded by the first request that needs it.
+
+    It brings the storage path and the pipeline's data classes, which a Lambda
+    container serving only other requests never uses: off the cold start.
+    """
+    from . import service
+
+    return service
 
 
 @blp.route("/api/transactions/upload", methods=["POST"])
@@ -40,6 +50,7 @@ def upload(args, form, files):
     """
     user = current_user()
     upload_file = files["file"]
+    service = _service()
     wallet = service.resolve_wallet(user.id, form.pop("wallet_id"), form.pop("wallet_name"))
     return service.import_statement(
         user.id,
@@ -59,9 +70,9 @@ def upload(args, form, files):
 def detect_currency(form, files):
     """Whether the file states its currency; if not, the client asks the user for one."""
     user = current_user()
-    wallet = service.resolve_wallet(user.id, form["wallet_id"], form["wallet_name"])
+    wallet = _service().resolve_wallet(user.id, form["wallet_id"], form["wallet_name"])
     upload_file = files["file"]
-    return service.detect_currency(
+    return _service().detect_currency(
         wallet, upload_file.read(), _safe_name(upload_file.filename), current_app.config
     )
 
@@ -71,7 +82,7 @@ def detect_currency(form, files):
 @blp.response(200, ImportPageSchema)
 def list_imports(args):
     """The caller's imports, newest first."""
-    items, total = service.list_imports(
+    items, total = _service().list_imports(
         current_user().id, args["wallet_id"], args["page"], args["limit"]
     )
     return envelope("imports", items, total, args["page"], args["limit"])
@@ -81,14 +92,14 @@ def list_imports(args):
 @blp.response(200, ImportSchema)
 def get_import(import_id):
     """One import: status, detected format, mapping used, counts."""
-    return service.get_import(current_user().id, import_id)
+    return _service().get_import(current_user().id, import_id)
 
 
 @blp.route("/api/imports/<objectid:import_id>", methods=["DELETE"])
 @blp.response(204)
 def undo_import(import_id):
     """Undo an import: its transactions and error rows are removed, totals move back."""
-    service.undo_import(current_user().id, import_id)
+    _service().undo_import(current_user().id, import_id)
 
 
 def _safe_name(name: str | None) -> str | None:

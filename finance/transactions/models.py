@@ -8,7 +8,7 @@ from mongoengine import BooleanField, DictField, IntField, ObjectIdField, String
 
 from ..common.fields import CalendarDate, Money
 from ..common.models import BaseDocument, OwnedQuerySet
-from ..imports.types import ERROR_TYPES, TRANSACTION_TYPES
+from .kinds import ERROR_TYPES, TRANSACTION_TYPES
 
 # Types whose transaction_amount is negative (cash leaves the wallet); the rest are positive,
 # except TRANSFER and OTHER, which may go either way.

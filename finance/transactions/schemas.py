@@ -23,7 +23,7 @@ from ..common.schemas import (
     TrimmedString,
     amount_range,
 )
-from ..imports.types import ERROR_TYPES, TRANSACTION_TYPES
+from .kinds import ERROR_TYPES, TRANSACTION_TYPES
 from .service import SORTS
 
 ID_EXAMPLE = "65f1c0ffee0123456789abcd"

@@ -25,10 +25,10 @@ from ..common.models import object_id, utcnow
 from ..common.pagination import envelope
 from ..db import run_in_transaction
 from ..errors import Conflict, NotFound, ValidationError
-from ..imports.types import TRANSACTION_TYPES
 from ..stats import totals
 from ..wallets.models import Wallet
 from ..wallets.service import get_wallet
+from .kinds import TRANSACTION_TYPES
 from .models import INFLOW_TYPES, OUTFLOW_TYPES, Transaction, TransactionError
 
 # ----------------------------------------------------------------------------- validation
