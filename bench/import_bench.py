@@ -415,7 +415,7 @@ class Stages:
         ("finance.imports.service", "_parse", "parse"),
         ("finance.imports.service", "_resolver", "mapping resolver"),
         ("finance.imports.service", "link_assets", "asset upserts"),
-        ("finance.imports.service", "transaction_documents", "documents + fingerprints"),
+        ("finance.imports.store", "transaction_documents", "documents + fingerprints"),
         ("finance.imports.store", "_existing", "fingerprint look-ups"),
         ("finance.imports.store", "run_in_transaction", "per-batch transactions"),
         ("finance.stats.totals", "collect", "totals deltas"),

@@ -116,6 +116,15 @@ def app(auth_environ):
 
 
 @pytest.fixture
+def ai_app(auth_environ):
+    """An app with a Gemini key configured; each test fakes the client it would build."""
+    app = make_app(environ={**auth_environ, "GOOGLE_API_KEY": "test-gemini-key"})
+    yield app
+    get_db().client.drop_database(get_db().name)
+    disconnect()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,6 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from ..common.fields import day_start
 from ..common.models import object_id, utcnow
 from ..errors import Conflict, NotFound, ValidationError
-from .classify import classify
 from .models import ASSET_TYPES, Asset, AssetPrice
 
 DUPLICATE_KEY = 11000
@@ -108,17 +108,34 @@ def asset_key(spec: AssetSpec) -> str:
     return key
 
 
-def _fields_for_insert(spec: AssetSpec, now: dt.datetime) -> dict[str, Any]:
+def _identity(spec: AssetSpec) -> tuple[str | None, str | None, str | None]:
+    """The spec's stored (name, symbol, ISIN): collapsed, upper-cased, a bad ISIN dropped."""
     isin = normalise_isin(spec.isin)
     symbol = normalise_symbol(spec.symbol)
-    name = _collapse(spec.name)[:NAME_MAX] or symbol or isin
+    return _collapse(spec.name)[:NAME_MAX] or symbol or isin, symbol, isin
+
+
+def display_name(spec: AssetSpec) -> str | None:
+    """The name an asset made from ``spec`` is stored under (its symbol or ISIN if unnamed)."""
+    return _identity(spec)[0]
+
+
+def heuristic_type(spec: AssetSpec) -> str:
+    """The type the name/symbol/ISIN rules give ``spec`` (:mod:`finance.assets.classify`)."""
+    from .classify import classify  # the rules' regexes are compiled on first use, not at start
+
+    return classify(*_identity(spec))
+
+
+def _fields_for_insert(spec: AssetSpec, now: dt.datetime) -> dict[str, Any]:
+    name, symbol, isin = _identity(spec)
     currency = _collapse(spec.currency).upper()
     asset_type = spec.asset_type if spec.asset_type in ASSET_TYPES else None
     return {
         "name": name,
         "symbol": symbol,
         "isin": isin,
-        "asset_type": asset_type or classify(name, symbol, isin),
+        "asset_type": asset_type or heuristic_type(spec),
         "currency": currency if _CURRENCY.match(currency) else None,
         "created_at": now,
         "updated_at": now,
@@ -167,12 +184,30 @@ def ensure_assets(specs: list[AssetSpec], *, session=None) -> dict[str, AssetRef
         errors = exc.details.get("writeErrors", [])
         if not errors or any(error.get("code") != DUPLICATE_KEY for error in errors):
             raise
-    found = collection.find(
-        {"key": {"$in": list(unique)}},
+    return stored_assets(unique, session=session)
+
+
+def stored_assets(keys: Iterable[str], *, session=None) -> dict[str, AssetRef]:
+    """The stored assets with these keys, by key: one read of the unique ``key`` index."""
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        return {}
+    found = Asset._get_collection().find(
+        {"key": {"$in": wanted}},
         {"key": 1, "name": 1, "symbol": 1, "asset_type": 1},
         session=session,
     )
     return {doc["key"]: _ref(doc) for doc in found}
+
+
+def untyped(specs: dict[str, AssetSpec]) -> dict[str, AssetSpec]:
+    """The specs (by key) that say no type and that the rules call ``other``: what is worth
+    asking a model about, before they are stored."""
+    return {
+        key: spec
+        for key, spec in specs.items()
+        if spec.asset_type not in ASSET_TYPES and heuristic_type(spec) == "other"
+    }
 
 
 # ---------------------------------------------------------------------------- assets

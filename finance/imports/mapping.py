@@ -312,6 +312,11 @@ def known_header_cells(cells: Sequence[Any]) -> int:
     )
 
 
+#: Filled cells per column that decide what the column holds: enough to tell dates, numbers,
+#: codes and text apart; a sparse column is still read down the whole sample to find them.
+PROFILE_CELLS = 100
+
+
 @dataclass(slots=True)
 class _Profile:
     filled: int = 0
@@ -324,10 +329,14 @@ class _Profile:
 
 
 def _profile(values: Sequence[Any], is_date: Callable[[Any], bool]) -> _Profile:
+    """What a column's filled cells look like, from at most :data:`PROFILE_CELLS` of them
+    (the date order and decimal mark are decided from the whole sample elsewhere)."""
     p = _Profile()
     for value in values:
         if value is None or value == "":
             continue
+        if p.filled == PROFILE_CELLS:
+            break
         p.filled += 1
         if isinstance(value, int | float) and not isinstance(value, bool):
             p.numbers += 1
@@ -338,9 +347,11 @@ def _profile(values: Sequence[Any], is_date: Callable[[Any], bool]) -> _Profile:
             p.dates += 1
         elif looks_like_number(text):
             p.numbers += 1
-        if text.upper() in ISO_CURRENCIES and len(text) == 3:
+        size = len(text)
+        if size == 3 and text.upper() in ISO_CURRENCIES:
             p.isos += 1
-        if _ISIN.fullmatch(text) or _TICKER.fullmatch(text):
+        # An ISIN is 12 characters and a ticker at most 15: longer text is tried by neither.
+        if size <= 15 and (_ISIN.fullmatch(text) or _TICKER.fullmatch(text)):
             p.symbols += 1
         if fold(text) in DC_SIGNS:
             p.dc += 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
@@ -257,8 +257,11 @@ def make_plan(
     plan.statement_currency = preamble_currency
     plan.fallback_currency = options.currency or options.wallet_currency
     parse = make_number_parser(plan.decimal_mark)
+    # Unsigned: at least one amount and none negative. Both answers stop at the first
+    # negative value, which a signed column shows within its first few rows.
     amounts = _parsed(cells_of(amount_col) if amount_col is not None else [], parse)
-    plan.unsigned = bool(amounts) and all(a >= 0 for a in amounts)
+    first = next(amounts, None)
+    plan.unsigned = first is not None and first >= 0 and all(a >= 0 for a in amounts)
     volume_col = plan.column("volume")
     plan.signed_volume = volume_col is not None and any(
         v < 0 for v in _parsed(cells_of(volume_col), parse)
@@ -275,16 +278,15 @@ def _column_reader(sample: Sequence[Row]) -> Callable[[int], list[Any]]:
     return cells
 
 
-def _parsed(cells: Sequence[Any], parse: NumberParser) -> list[Decimal]:
-    values = []
+def _parsed(cells: Sequence[Any], parse: NumberParser) -> Iterator[Decimal]:
+    """The cells that read as numbers, read lazily (unreadable and empty ones skipped)."""
     for cell in cells:
         try:
             value = parse(cell)
         except ValueError:
             continue
         if value is not None:
-            values.append(value)
-    return values
+            yield value
 
 
 def _fees_included(plan: Plan, amount_col: int, sample: Sequence[Row], parse: NumberParser) -> bool:
@@ -431,14 +433,21 @@ class RowNormaliser:
             if amount is None:
                 col = self.amount_col if self.amount_col is not None else self.debit_col
                 raise _FieldError("missing", col, "transaction_amount")
-            fee = ZERO
-            for i in self.fee_cols:
-                fee += abs(self._number(cells, i) or ZERO)
-            volume = price = None
-            if self.volume_col != self.width:
-                volume = self._number(cells, self.volume_col)
-            if self.price_col != self.width:
-                price = self._number(cells, self.price_col)
+            # Parsed in line (this runs for every row): ``col`` says which cell failed.
+            parse, fee, volume, price, col = self.parse_number, ZERO, None, None, width
+            try:
+                for col in self.fee_cols:
+                    value = parse(cells[col])
+                    if value:
+                        fee += abs(value)
+                if self.volume_col != width:
+                    col = self.volume_col
+                    volume = parse(cells[col])
+                if self.price_col != width:
+                    col = self.price_col
+                    price = parse(cells[col])
+            except ValueError:
+                raise self._bad_number(cells, col) from None
             currency = self._currency(cells, cell_currency)
         except _FieldError as exc:
             return self._error(number, exc.kind, exc.field, cells, exc.col, date, amount, row)
@@ -467,18 +476,20 @@ class RowNormaliser:
             volume=None if volume is None else abs(volume),
             item_price=None if price is None else abs(price),
             description=description,
-            raw=self._raw(row),
         )
 
     # --- fields -------------------------------------------------------------------------
 
     def _number(self, cells: list[Any], col: int) -> Decimal | None:
-        value = cells[col]
         try:
-            return self.parse_number(value)
+            return self.parse_number(cells[col])
         except ValueError:
-            kind = "invalid" if type(value) is str and value.lstrip()[:1] in "=@" else "format"
-            raise _FieldError(kind, col, self.field_of[col]) from None
+            raise self._bad_number(cells, col) from None
+
+    def _bad_number(self, cells: list[Any], col: int) -> _FieldError:
+        value = cells[col]
+        kind = "invalid" if type(value) is str and value.lstrip()[:1] in "=@" else "format"
+        return _FieldError(kind, col, self.field_of[col])
 
     def _amount(self, cells: list[Any]) -> tuple[Decimal | None, str | None]:
         """Signed amount from the amount column, else the debit/credit pair."""

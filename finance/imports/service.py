@@ -7,17 +7,19 @@ storage, error rows, the import record, undo — and never touches ``flask.reque
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import pymongo
 from bson import ObjectId
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from ..assets.service import AssetSpec, display_name, untyped
 from ..db import run_in_transaction
 from ..errors import ApiError, Conflict, ValidationError
 from ..stats import totals
@@ -28,9 +30,9 @@ from .store import (
     BATCH_SIZE,
     error_documents,
     link_assets,
+    securities,
     store_errors,
-    store_transactions,
-    transaction_documents,
+    store_rows,
 )
 from .types import CanonicalRow, ImportOptions, ImportRejected, ParseResult, RowError
 
@@ -51,6 +53,9 @@ INTERRUPTED = "Interrupted; a later upload of the same file completed it."
 STORE_FAILED = "Storing the rows failed."
 #: After an outage, marking the import failed is worth only a short wait for the database.
 MARK_FAILED_AFTER_OUTAGE_S = 0.5
+#: Seconds from the start of an upload within which the AI calls (mapping, then asset types)
+#: must finish, so the answer leaves well inside API Gateway's 29 s.
+AI_BUDGET_S = 20.0
 
 
 def resolve_wallet(owner: ObjectId, wallet_id: str | None, wallet_name: str | None) -> Wallet:
@@ -166,6 +171,12 @@ def import_statement(
     notes: list[str] = []
     options = build_options(config, wallet, overrides)
     result = _parse(data, file_name, options, _resolver(owner, config, notes))
+    if not dry_run:
+        # Before the import record exists, so the record keeps the notes this adds.
+        assets = link_assets(
+            securities(result.rows),
+            type_new=lambda new: _typed_by_ai(new, config, notes, started),
+        )
     report = _report(result, file_name=file_name, data=data, notes=notes, overrides=overrides)
     failed = [error_json(e) for e in result.errors]
     if dry_run:
@@ -182,14 +193,14 @@ def import_statement(
     record = Import(owner=owner, wallet=wallet.id, status="processing", **_record_fields(report))
     record.save()
     try:
-        docs = transaction_documents(
+        outcome = store_rows(
             result.rows,
+            assets,
             owner=owner,
             wallet=wallet.id,
             import_id=record.id,
-            assets=link_assets(result.rows),
+            wallet_count=wallet.totals.count if wallet.totals else None,
         )
-        outcome = store_transactions(wallet.id, docs)
         error_docs = error_documents(
             result.errors, owner=owner, wallet=wallet.id, import_id=record.id
         )
@@ -222,6 +233,68 @@ def import_statement(
         status="completed",
     )
     return _response(report, failed, _message(report))
+
+
+def _typed_by_ai(
+    new: dict[str, AssetSpec], config: Mapping[str, Any], notes: list[str], started: float
+) -> dict[str, AssetSpec]:
+    """The new securities (by asset key), those the rules cannot type classified by Gemini.
+
+    ``new`` holds only securities no stored asset has yet: the assets collection is the
+    cache, and what is stored (whatever its type) is never sent again. One call per import,
+    and only on a real import: a dry run stores nothing, so an answer could not be kept.
+    Any failure leaves them ``other`` with a note; the import itself never fails for it.
+    """
+    unknown = untyped(new)
+    if not unknown:
+        return new
+    stored_as_other = f"{_new_assets(len(unknown))} stored as 'other'"
+    from ..mappings.resolver import ai_from_config
+    from .ai import AiMappingError
+
+    ai = ai_from_config(config)
+    if ai is None:
+        notes.append(
+            f"AI asset classification is off (no GOOGLE_API_KEY); {stored_as_other}, "
+            "as the rules could not tell their type."
+        )
+        return new
+    left = AI_BUDGET_S - (time.perf_counter() - started)
+    if left < 1.0:
+        notes.append(f"AI asset classification skipped (no time left); {stored_as_other}.")
+        return new
+    if ai.deadline_s is None or ai.deadline_s > left:
+        ai = copy.copy(ai)  # the process's mapper is shared: bound this call alone
+        ai.deadline_s = left
+    by_name: dict[str, list[str]] = {}
+    for key, spec in unknown.items():
+        by_name.setdefault(display_name(spec) or key, []).append(key)
+    try:
+        answer = ai.classify_assets(list(by_name))
+    except AiMappingError as exc:  # timeouts, quota, malformed or invalid answers
+        notes.append(f"AI asset classification failed ({exc.reason}); {stored_as_other}.")
+        return new
+    except Exception as exc:  # a bug of ours must not fail the import either
+        log.exception("asset classification failed")
+        notes.append(
+            f"AI asset classification failed (unexpected {type(exc).__name__}); {stored_as_other}."
+        )
+        return new
+    typed = {key: kind for name, kind in answer.items() for key in by_name.get(name, ())}
+    classified = sum(1 for kind in typed.values() if kind != "other")
+    rest = len(unknown) - classified
+    notes.append(
+        f"Gemini ({ai.model}) classified {classified} of {_new_assets(len(unknown))} the rules "
+        "could not type" + (f"; {rest} stored as 'other'." if rest else ".")
+    )
+    return {
+        key: replace(spec, asset_type=typed[key]) if key in typed else spec
+        for key, spec in new.items()
+    }
+
+
+def _new_assets(count: int) -> str:
+    return f"{count} new asset" + ("" if count == 1 else "s")
 
 
 def _mark_failed(record: Import, exc: Exception) -> None:

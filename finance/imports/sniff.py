@@ -149,7 +149,8 @@ def detect_encoding(data: bytes) -> str:
     utf16 = _utf16_without_bom(sample)
     if utf16:
         return utf16
-    if b"\x00" in sample or sum(sample.count(c) for c in _CONTROL) > len(sample) // 100:
+    controls = len(sample) - len(sample.translate(None, _CONTROL))
+    if b"\x00" in sample or controls > len(sample) // 100:
         raise ImportRejected(
             "This file holds binary data, not text or a spreadsheet; it is not a statement.", 415
         )
@@ -313,7 +314,7 @@ def _structured_format(head: str) -> str | None:
         )
     if start.startswith(_QIF):
         return "qif"
-    if _MT940_START.search(head) and _MT940_BALANCE.search(head):
+    if ":20:" in head and _MT940_START.search(head) and _MT940_BALANCE.search(head):
         return "mt940"
     if start.startswith(("{", "[")):
         raise ImportRejected("This file is JSON data, not a statement export.", 415)

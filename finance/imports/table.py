@@ -159,19 +159,18 @@ def _header_score(cells: Sequence[Any]) -> float:
     filled = [c for c in cells if c not in (None, "")]
     if len(filled) < 2:
         return 0.0
-    labels = sum(
-        1
-        for c in filled
-        if type(c) is str
-        and len(c) <= 80
-        and any(ch.isalpha() for ch in c)
-        and not looks_like_date(c)
-        and not looks_like_number(c)
-    )
+    texts = [c for c in filled if type(c) is str and len(c) <= 80 and _has_letter(c)]
+    if len(texts) < 0.6 * len(filled):
+        return 0.0  # a data row: its dates and numbers alone rule it out, no parsing needed
+    labels = sum(1 for c in texts if not looks_like_date(c) and not looks_like_number(c))
     share = labels / len(filled)
     if share < 0.6:
         return 0.0
     return share + 0.5 * known_header_cells(filled)
+
+
+def _has_letter(text: str) -> bool:
+    return any(ch.isalpha() for ch in text)
 
 
 def _is_data_row(cells: Sequence[Any]) -> bool:
@@ -183,7 +182,11 @@ def _is_data_row(cells: Sequence[Any]) -> bool:
             has_date = True
         elif isinstance(cell, int | float) or (type(cell) is str and looks_like_number(cell)):
             has_number = True
-    return has_date and has_number
+        else:
+            continue
+        if has_date and has_number:
+            return True
+    return False
 
 
 def _run_length(head: list[Row], data_like: list[bool], start: int) -> int:
@@ -213,7 +216,10 @@ def is_end_of_table(cells: Sequence[Any]) -> bool:
     filled = [c for c in cells if c not in (None, "")]
     if not filled:
         return False
-    if any(type(c) is str and _TOTAL.match(c) for c in filled):
+    # _TOTAL needs a letter after optional spaces: most cells (dates, numbers) fail that first.
+    if any(
+        type(c) is str and (c[0].isalpha() or c[0].isspace()) and _TOTAL.match(c) for c in filled
+    ):
         return True
     if len(filled) == 1 and type(filled[0]) is str:
         return True

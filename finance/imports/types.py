@@ -69,7 +69,9 @@ class CanonicalRow:
     volume: Decimal | None = None
     item_price: Decimal | None = None
     description: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
+    # The source record of a structured format (OFX, QIF, MT940, CAMT): small files whose
+    # record is worth showing. A tabular row keeps its cells only when it fails (RowError).
+    raw: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 # ISO 4217 (active codes) plus the crypto codes statements use as a currency.
@@ -78,6 +79,12 @@ _PLAIN = {
 _GROUPED = {
     ".": re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+"),
     ",": re.compile(r"(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]*)?|,[0-9]+"),
+}
+# The common grouped shapes (``-19.021,01``, ``1,234.56``): read directly, as
+# :func:`parse_number_text` would read them, without its general path.
+_GROUPED_FAST = {
+    ".": re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?"),
+    ",": re.compile(r"[+-]?[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?"),
 }
 _CCY = r"(?:[A-Z]{3}|zł|kr|Kč|Ft|US\$|R\$|C\$|A\$|[€£$¥₹₽₺₴₪₩₿])"
 _NUMBERISH = re.compile(
@@ -211,6 +218,8 @@ def parse_number_text(text: str, decimal_mark: str = ".") -> tuple[Decimal, str 
 def make_number_parser(decimal_mark: str = ".") -> Callable[[Any], Decimal | None]:
     """A per-column parser: empty → ``None``, typed cells kept exact, text parsed."""
     plain = _PLAIN[decimal_mark]
+    grouped = _GROUPED_FAST[decimal_mark]
+    group_mark = "," if decimal_mark == "." else "."
 
     def parse(cell: Any) -> Decimal | None:
         if cell is None:
@@ -222,6 +231,12 @@ def make_number_parser(decimal_mark: str = ".") -> Callable[[Any], Decimal | Non
             if plain.fullmatch(cell):
                 value = Decimal(cell.replace(",", "."))
                 return in_range(value) if len(cell) > _LONG_NUMBER else value
+            if grouped.fullmatch(cell):
+                negative = cell[0] == "-"
+                value = Decimal(cell.lstrip("+-").replace(group_mark, "").replace(",", "."))
+                if len(cell) > _LONG_NUMBER:
+                    in_range(value)
+                return -value if negative else value
             if not cell.strip():
                 return None
             return parse_number_text(cell, decimal_mark)[0]
@@ -270,6 +285,8 @@ _NUMERIC_DATE = re.compile(
 )
 _COMPACT_DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})(?:[T\s].*)?")
 _SERIAL = re.compile(r"[0-9]{5}(?:\.[0-9]+)?")
+_ASCII_DIGIT = re.compile(r"[0-9]")
+_LETTER = re.compile(r"[^\W\d_]")  # what _DATE_TOKENS reads as (part of) a word
 _DATE_TOKENS = re.compile(r"[0-9]+|[^\W\d_]+")  # other digits belong to neither: dropped
 _FILLER = frozenset(
     {"de", "of", "the", "le", "er", "st", "nd", "rd", "th", "del", "di", "den", "der", "am"}
@@ -277,6 +294,7 @@ _FILLER = frozenset(
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 
 
+@lru_cache(maxsize=4096)
 def _fold(word: str) -> str:
     return unicodedata.normalize("NFKD", word.lower()).encode("ascii", "ignore").decode()
 
@@ -300,12 +318,24 @@ def _is_number(token: str) -> bool:
 
 
 def _named_month_date(text: str) -> dt.date:
-    tokens = [t for t in _DATE_TOKENS.findall(text) if _fold(t) not in _FILLER]
-    month_at = [i for i, t in enumerate(tokens) if not _is_number(t) and _fold(t) in MONTHS]
-    numbers = [t for t in tokens[: month_at[0] + 3] if _is_number(t)] if month_at else []
-    if not month_at or len(numbers) < 2:
+    # Tokens are ASCII digit runs or letter runs; words are folded once (and cached: the
+    # same words recur down a column), digit runs are never filler words.
+    tokens: list[str] = []
+    month_at = -1
+    for token in _DATE_TOKENS.findall(text):
+        if _is_number(token):
+            tokens.append(token)
+            continue
+        folded = _fold(token)
+        if folded in _FILLER:
+            continue
+        if month_at < 0 and folded in MONTHS:
+            month_at = len(tokens)
+        tokens.append(token)
+    numbers = [t for t in tokens[: month_at + 3] if _is_number(t)] if month_at >= 0 else []
+    if month_at < 0 or len(numbers) < 2:
         raise ValueError(f"{text!r} is not a date")
-    month = MONTHS[_fold(tokens[month_at[0]])]
+    month = MONTHS[_fold(tokens[month_at])]
     first, second = numbers[0], numbers[1]
     if len(first) == 4:  # 2024-Dec-31
         return dt.date(int(first), month, int(second))
@@ -338,13 +368,15 @@ def looks_like_date(cell: Any) -> bool:
     if type(cell) is not str or not 6 <= len(cell) <= 40:
         return False
     s = cell.strip()
+    if not _ASCII_DIGIT.search(s):
+        return False  # every date shape below needs digits: free text is not tokenised
     try:
         if _NUMERIC_DATE.fullmatch(s):
             return _valid_any_order(s)
         if _COMPACT_DATE.fullmatch(s):
             parse_date_text(s)
-        elif s[:1].isalpha() or s[:1].isdigit():
-            _named_month_date(s)
+        elif (s[:1].isalpha() or s[:1].isdigit()) and _LETTER.search(s):
+            _named_month_date(s)  # needs a month's name: never tried on digits alone
         else:
             return False
     except ValueError:

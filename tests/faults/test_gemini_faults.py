@@ -16,9 +16,8 @@ import httpx2
 import pytest
 from google.genai import errors, types
 
-from finance.db import disconnect, get_db
 from finance.mappings import resolver as mappings_resolver
-from tests.conftest import ApiUser, make_app
+from tests.conftest import ApiUser
 from tests.support.gemini import FakeClient
 
 # The heuristics know "Booked on" and "Value" only vaguely (confidence 0.65 < 0.75), so the
@@ -70,14 +69,6 @@ def gemini(monkeypatch):
 
     install.keys = keys
     return install
-
-
-@pytest.fixture
-def ai_app(auth_environ):
-    app = make_app(environ={**auth_environ, "GOOGLE_API_KEY": "test-gemini-key"})
-    yield app
-    get_db().client.drop_database(get_db().name)
-    disconnect()
 
 
 @pytest.mark.parametrize(

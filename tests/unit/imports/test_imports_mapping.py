@@ -43,15 +43,42 @@ def test_bank_headers_in_every_language(header):
 
 
 def test_broker_headers_with_fees_and_unnamed_columns():
-    header = ["Date", "Product", "ISIN", "Quantity", "Price", "Column 6", "Value EUR",
-              "AutoFX Fee", "Transaction and/or third party fees EUR", "Total EUR"]
-    rows = [["21-05-2024", "APPLE INC.", "US0378331005", "-1", "191.04", "USD", "176.01",
-             "-0.44", "-2.00", "173.57"]] * 3
+    header = [
+        "Date",
+        "Product",
+        "ISIN",
+        "Quantity",
+        "Price",
+        "Column 6",
+        "Value EUR",
+        "AutoFX Fee",
+        "Transaction and/or third party fees EUR",
+        "Total EUR",
+    ]
+    rows = [
+        [
+            "21-05-2024",
+            "APPLE INC.",
+            "US0378331005",
+            "-1",
+            "191.04",
+            "USD",
+            "176.01",
+            "-0.44",
+            "-2.00",
+            "173.57",
+        ]
+    ] * 3
     mapping = heuristic_mapping(header, rows).mapping
     assert mapping == {
-        "Date": "date", "Product": "asset_name", "ISIN": "asset_symbol", "Quantity": "volume",
-        "Price": "item_price", "AutoFX Fee": "fee",
-        "Transaction and/or third party fees EUR": "fee", "Total EUR": "transaction_amount",
+        "Date": "date",
+        "Product": "asset_name",
+        "ISIN": "asset_symbol",
+        "Quantity": "volume",
+        "Price": "item_price",
+        "AutoFX Fee": "fee",
+        "Transaction and/or third party fees EUR": "fee",
+        "Total EUR": "transaction_amount",
     }
 
 

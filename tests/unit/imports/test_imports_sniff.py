@@ -36,8 +36,9 @@ GERMAN = (
 
 
 def _descriptions(data: bytes) -> list[str]:
-    return [row.description for row in parse_statement(data, options=ImportOptions(
-        currency="EUR")).rows]
+    return [
+        row.description for row in parse_statement(data, options=ImportOptions(currency="EUR")).rows
+    ]
 
 
 def test_cp1250_polish_is_detected_and_read():
@@ -104,14 +105,19 @@ def test_encoding_override():
     assert caught.value.status == 422
 
 
-@pytest.mark.parametrize(("delimiter", "fmt"), [(",", "csv"), (";", "csv"), ("\t", "tsv"),
-                                                ("|", "txt")])
+@pytest.mark.parametrize(
+    ("delimiter", "fmt"), [(",", "csv"), (";", "csv"), ("\t", "tsv"), ("|", "txt")]
+)
 def test_delimiters(delimiter, fmt):
-    rows = [["Date", "Description", "Amount"], ["2024-01-02", 'Shop, "big"; a|b\tc', "-1.50"],
-            ["2024-01-03", "Other", "2.00"]]
+    rows = [
+        ["Date", "Description", "Amount"],
+        ["2024-01-02", 'Shop, "big"; a|b\tc', "-1.50"],
+        ["2024-01-03", "Other", "2.00"],
+    ]
     text = "\n".join(
-        delimiter.join('"' + c.replace('"', '""') + '"' if any(ch in c for ch in ',;|\t"')
-                       else c for c in row)
+        delimiter.join(
+            '"' + c.replace('"', '""') + '"' if any(ch in c for ch in ',;|\t"') else c for c in row
+        )
         for row in rows
     )
     sniffed = sniff(text.encode())
@@ -139,12 +145,17 @@ def _minimal_xlsx() -> bytes:
         (b"OFXHEADER:100\nDATA:OFXSGML\n<OFX><BANKMSGSRSV1></BANKMSGSRSV1></OFX>", "ofx"),
         (b'<?xml version="1.0"?>\n<OFX><SIGNONMSGSRSV1><SONRS><INTU.BID>1</INTU.BID>', "qfx"),
         (b"!Type:Bank\nD03/04/2024\nT-12.00\n^\n", "qif"),
-        (b":20:STARTUMSE\n:25:10020030/1234567\n:28C:00001/001\n:60F:C240301EUR1000,00\n",
-         "mt940"),
-        (b'<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">'
-         b"<BkToCstmrStmt/></Document>", "camt.053"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100 + "Workbook".encode("utf-16-le"),
-         "xls"),
+        (b":20:STARTUMSE\n:25:10020030/1234567\n:28C:00001/001\n:60F:C240301EUR1000,00\n", "mt940"),
+        (
+            b'<?xml version="1.0"?>'
+            b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">'
+            b"<BkToCstmrStmt/></Document>",
+            "camt.053",
+        ),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100 + "Workbook".encode("utf-16-le"),
+            "xls",
+        ),
     ],
 )
 def test_structured_and_binary_formats_are_sniffed_from_bytes(data, fmt):
@@ -165,8 +176,11 @@ def test_xlsx_is_recognised_whatever_the_name():
         (b"\x1f\x8b\x08\x00" + os.urandom(32), 415, "gzip"),
         (b"PK\x03\x04garbage", 422, "damaged ZIP"),
         (b"<!DOCTYPE html><html><table></table></html>", 415, "HTML"),
-        (b'<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001"/>',
-         415, "CAMT.053"),
+        (
+            b'<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001"/>',
+            415,
+            "CAMT.053",
+        ),
         (b'{"transactions": []}', 415, "JSON"),
         (b"\x00\x01\x02\x03\xfe\xff" * 200, 415, "binary"),
         (b"just one column\nof words\n", 422, "no columns"),

@@ -57,13 +57,17 @@ def test_a_blank_line_inside_the_rows_does_not_end_the_table():
     text = "Date,Description,Amount\n2024-01-01,A,1.00\n\n2024-01-02,B,2.00\n"
     result = parse_statement(text.encode(), options=None)
     assert [row.description for row in result.rows] == ["A", "B"]
-    assert result.warnings == ["The file does not state its currency; send the 'currency' "
-                               "field so the transactions get one."]
+    assert result.warnings == [
+        "The file does not state its currency; send the 'currency' "
+        "field so the transactions get one."
+    ]
 
 
 def test_a_second_section_after_a_blank_line_ends_the_table():
-    text = ("Date,Description,Amount\n2024-01-01,A,1.00\n\n"
-            "Pending transactions\nDate,Description,Amount\n2024-01-05,C,3.00\n")
+    text = (
+        "Date,Description,Amount\n2024-01-01,A,1.00\n\n"
+        "Pending transactions\nDate,Description,Amount\n2024-01-05,C,3.00\n"
+    )
     result = parse_statement(text.encode())
     assert [row.description for row in result.rows] == ["A"]
 
@@ -80,7 +84,11 @@ def test_no_table_at_all():
 
 def test_header_labels_are_unique_and_never_blank():
     assert header_labels(["Date", "", "Amount", "amount", None]) == [
-        "Date", "Column 2", "Amount", "amount (2)", "Column 5"
+        "Date",
+        "Column 2",
+        "Amount",
+        "amount (2)",
+        "Column 5",
     ]
 
 

@@ -206,8 +206,16 @@ def test_date_parser_with_an_explicit_format():
 # --- properties ------------------------------------------------------------------------------
 
 # (thousands separator, decimal mark) of the locale styles statements use.
-STYLES = [(",", "."), (".", ","), (" ", ","), ("\u00a0", ","), ("\u202f", ","), ("'", "."),
-          ("", "."), ("", ",")]
+STYLES = [
+    (",", "."),
+    (".", ","),
+    (" ", ","),
+    ("\u00a0", ","),
+    ("\u202f", ","),
+    ("'", "."),
+    ("", "."),
+    ("", ","),
+]
 NEGATIVES = ["-{}", "({})", "{}-", "\u2212{}"]
 
 
@@ -222,8 +230,9 @@ def _format(value: Decimal, group: str, mark: str, negative: str) -> str:
     return negative.format(text) if value < 0 else text
 
 
-amounts = st.decimals(min_value=-10**9, max_value=10**9, places=2, allow_nan=False,
-                      allow_infinity=False)
+amounts = st.decimals(
+    min_value=-(10**9), max_value=10**9, places=2, allow_nan=False, allow_infinity=False
+)
 
 
 @settings(deadline=None)  # shared CI machines: timing is not the property
@@ -240,10 +249,33 @@ def test_formatted_decimals_parse_back_to_the_same_value(values, style, negative
     assert [parse(c) for c in cells] == values
 
 
-DATE_FORMATS = ["%d.%m.%Y", "%m/%d/%Y", "%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d/%m/%y",
-                "%m/%d/%y", "%Y%m%d", "%d %b %Y", "%b %d, %Y", "%d-%b-%y"]
-MONTHS_DE = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
-             "September", "Oktober", "November", "Dezember"]
+DATE_FORMATS = [
+    "%d.%m.%Y",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%Y-%m-%d",
+    "%d-%m-%Y",
+    "%d/%m/%y",
+    "%m/%d/%y",
+    "%Y%m%d",
+    "%d %b %Y",
+    "%b %d, %Y",
+    "%d-%b-%y",
+]
+MONTHS_DE = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+]
 
 
 @st.composite
@@ -274,9 +306,58 @@ def test_german_month_names_parse_back(dates):
 
 
 @settings(deadline=None)
-@given(day=st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(2099, 12, 31)),
-       fmt=st.sampled_from(DATE_FORMATS))
+@given(
+    day=st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(2099, 12, 31)),
+    fmt=st.sampled_from(DATE_FORMATS),
+)
 def test_explicit_date_format_parses_any_single_date(day, fmt):
     if "%y" in fmt:
         assume(1969 <= day.year <= 2068)
     assert make_date_parser(fmt=fmt)(day.strftime(fmt)) == day
+
+
+# --- the parsers' fast paths read exactly what the general path reads -----------------------
+
+
+@settings(deadline=None)
+@given(
+    text=st.from_regex(
+        r"\A[+-]?[0-9]{1,3}(?:[.,][0-9]{3}){0,7}(?:[.,][0-9]{1,12})?\Z", fullmatch=True
+    ),
+    mark=st.sampled_from([".", ","]),
+)
+def test_the_number_fast_paths_agree_with_the_general_parser(text, mark):
+    try:
+        expected = parse_number_text(text, mark)[0]
+    except ValueError:
+        with pytest.raises(ValueError):
+            make_number_parser(mark)(text)
+        return
+    got = make_number_parser(mark)(text)
+    assert (got, str(got)) == (expected, str(expected))
+
+
+@pytest.mark.parametrize(
+    ("text", "mark", "value"),
+    [
+        ("-19.021,01", ",", "-19021.01"),
+        ("+1.234.567", ",", "1234567"),
+        ("1,234,567.891", ".", "1234567.891"),
+        ("-0.000,00", ",", "0.00"),
+        ("1,000,000,000,000,000,000.5", ".", None),  # 19 integer digits: over the limit
+    ],
+)
+def test_grouped_numbers(text, mark, value):
+    parse = make_number_parser(mark)
+    if value is None:
+        with pytest.raises(ValueError):
+            parse(text)
+    else:
+        assert str(parse(text)) == str(parse_number_text(text, mark)[0]) == value
+
+
+@settings(deadline=None)
+@given(text=st.text(min_size=6, max_size=40))
+def test_text_without_digits_is_never_a_date(text):
+    if not any("0" <= ch <= "9" for ch in text):
+        assert not looks_like_date(text)

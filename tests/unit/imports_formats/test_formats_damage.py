@@ -63,7 +63,7 @@ def check(result: ParseResult) -> None:
         for value in (row.volume, row.item_price):
             assert value is None or (isinstance(value, Decimal) and value >= 0)
         assert row.currency is None or (len(row.currency) == 3 and row.currency.isupper())
-        assert all(isinstance(v, str) for v in row.raw.values())
+        assert all(isinstance(v, str) for v in (row.raw or {}).values())
     for error in result.errors:
         assert isinstance(error, RowError)
         assert error.row_number >= 1

@@ -16,9 +16,8 @@ from decimal import Decimal
 
 import pytest
 
-from finance.db import disconnect, get_db
 from finance.mappings import resolver as mappings_resolver
-from tests.conftest import ApiUser, make_app
+from tests.conftest import ApiUser
 
 # The heuristics know "Booked on" and "Value" only vaguely (confidence < 0.75), so the upload
 # would ask Gemini.
@@ -46,14 +45,6 @@ def no_gemini_sdk(monkeypatch):
         from google import genai  # noqa: F401
     with pytest.raises(ImportError):
         from google.genai import types  # noqa: F401
-
-
-@pytest.fixture
-def ai_app(auth_environ):
-    app = make_app(environ={**auth_environ, "GOOGLE_API_KEY": "test-gemini-key"})
-    yield app
-    get_db().client.drop_database(get_db().name)
-    disconnect()
 
 
 def test_an_upload_needing_gemini_without_the_sdk_uses_the_heuristic_mapping(
