@@ -38,7 +38,6 @@ import cProfile
 import datetime as dt
 import io
 import json
-import os
 import platform
 import pstats
 import random
@@ -55,6 +54,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 import localdb  # noqa: E402
 from bson import Decimal128, ObjectId  # noqa: E402
+from machine import machine  # noqa: E402
 
 TARGETS_MS = {"listing": 30.0, "stats": 10.0, "allocation": 10.0}
 
@@ -345,19 +345,6 @@ def explain_all(owner, wallet_id, assets) -> list[tuple[str, str, str]]:
 
 
 # -- main --------------------------------------------------------------------------------------
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{os.cpu_count()} cores ({model}), load average {load:.2f} at start"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -66,6 +66,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts"), str(ROOT / "bench")]
 
 import synth  # noqa: E402
+from machine import machine  # noqa: E402
 
 TARGET_ROWS_S = {"csv": 50_000, "csv-us": 50_000, "xlsx": 25_000}
 TARGET_RSS_MB = 200
@@ -76,19 +77,6 @@ LABELS = {1_000: "1k", 10_000: "10k", 100_000: "100k"}
 
 def label(size: int) -> str:
     return LABELS.get(size, f"{size:,}")
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0]
-    return f"{os.cpu_count()} cores ({model}), load average {load:.2f} at start"
 
 
 def options():

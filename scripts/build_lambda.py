@@ -445,43 +445,31 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
-def _imports(node: ast.AST):
-    """Absolute imports in ``node``, skipping ``if TYPE_CHECKING:`` blocks."""
+def _imports(node: ast.AST, *, eager: bool = False):
+    """Absolute imports in ``node``, skipping ``if TYPE_CHECKING:`` blocks; with ``eager``,
+    only those that run when the module is imported (none inside a function or lambda)."""
     for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.If) and _is_type_checking(child):
-            yield from (n for s in child.orelse for n in _imports_of(s))
+        if eager and isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             continue
-        yield from _imports_of(child)
+        if isinstance(child, ast.If) and _is_type_checking(child):
+            for statement in child.orelse:
+                yield from _imports_of(statement, eager=eager)
+            continue
+        yield from _imports_of(child, eager=eager)
 
 
-def _imports_of(node: ast.AST):
+def _imports_of(node: ast.AST, *, eager: bool):
     if isinstance(node, ast.Import):
         yield from (alias.name for alias in node.names)
     elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
         yield node.module
-    yield from _imports(node)
+    yield from _imports(node, eager=eager)
 
 
 def module_level_imports(tree: ast.Module):
     """Imports that run when the module is imported (not inside a function or a class body's
     methods): the statements of the module body, its ``if``/``try``/``with`` blocks included."""
-    for child in ast.iter_child_nodes(tree):
-        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-            continue
-        if isinstance(child, ast.If) and _is_type_checking(child):
-            yield from (n for s in child.orelse for n in _imports_of_eager(s))
-            continue
-        yield from _imports_of_eager(child)
-
-
-def _imports_of_eager(node: ast.AST):
-    if isinstance(node, ast.Import):
-        yield from (alias.name for alias in node.names)
-    elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-        yield node.module
-    for child in ast.iter_child_nodes(node):
-        if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-            yield from _imports_of_eager(child)
+    return _imports(tree, eager=True)
 
 
 def layer_modules() -> set[str]:
